@@ -4,19 +4,44 @@ graphrl is written against the TF1 graph API: every module does
 `from graphrl.compat import tf, slim` and builds static graphs that run in a
 `tf.Session`. Importing this module selects `tensorflow.compat.v1`, disables
 all TF2 behaviour (eager execution, resource variables by default, v2 control
-flow), and quiets the C++ start-up chatter unless the user asked for it.
+flow), and keeps TensorFlow's start-up chatter (CUDA probing on CPU-only
+machines, written to stderr before logging is configured) off the terminal,
+so that a graphrl binary's stderr holds graphrl's own messages. Set
+GRAPHRL_TF_LOGS=1 to see that chatter.
 """
 
+import contextlib
 import os
 import warnings
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
-import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
-import tf_slim as slim  # pylint: disable=g-import-not-at-top,unused-import
 
-tf.logging.set_verbosity(tf.logging.ERROR)
-tf.disable_v2_behavior()
+@contextlib.contextmanager
+def _quiet_stderr():
+  """Points file descriptor 2 at /dev/null, unless GRAPHRL_TF_LOGS is set."""
+  if os.environ.get('GRAPHRL_TF_LOGS'):
+    yield
+    return
+  saved = os.dup(2)
+  devnull = os.open(os.devnull, os.O_WRONLY)
+  os.dup2(devnull, 2)
+  try:
+    yield
+  finally:
+    os.dup2(saved, 2)
+    os.close(saved)
+    os.close(devnull)
+
+
+with _quiet_stderr():
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  import tf_slim as slim  # pylint: disable=g-import-not-at-top,unused-import
+  tf.logging.set_verbosity(tf.logging.ERROR)
+  tf.disable_v2_behavior()
+  # Probing the devices now, silenced, spares the first Session its noise.
+  tf.config.list_physical_devices()
+
 # tf-slim still calls the deprecated `Layer.apply`; the warning is not ours.
 warnings.filterwarnings('ignore', message='`layer.apply` is deprecated')
 
@@ -25,8 +50,8 @@ def session_config(threads=1):
   """A `ConfigProto` for the small graphs of RL agents.
 
   Per-`Session.run` overhead dominates small graphs; one intra-op and one
-  inter-op thread roughly halves it on two cores and makes op scheduling
-  deterministic, which seeded reruns rely on.
+  inter-op thread roughly halves it on two cores and fixes the order in
+  which ops run, which seeded reruns rely on.
 
   Args:
     threads: intra- and inter-op thread-pool size; 0 lets TF choose.

@@ -1,0 +1,1 @@
+"""Agents: each builds its static graph of act, store and train ops."""

@@ -1,0 +1,266 @@
+"""DQN (Mnih et al., 2015) as one static graph of act, store and train ops.
+
+The graph is built once; the Python loop only feeds observations and fetches
+actions. One `Session.run` per environment step acts, stores the previous
+transition in the in-graph replay buffer and, when due, trains:
+
+  act:    a = argmax_a Q(s, a) with probability 1 - epsilon(step), else
+          uniform (epsilon from an in-graph schedule of the env-step counter)
+  store:  (s, a, r, s', discount) appended to the replay buffer, with
+          discount = 0 at a termination and 1 otherwise (a time-limit
+          truncation still bootstraps from s')
+  train:  y = r + gamma * discount * max_a' Q_T(s', a')          (Q-learning)
+          y = r + gamma * discount * Q_T(s', argmax_a Q(s', a))  (Double DQN)
+          loss = mean_i w_i * l(y_i - Q(s_i, a_i)),  l = MSE or Huber,
+          w = importance-sampling weights (prioritized replay) or 1
+
+The target network Q_T is, by `target_update`:
+  'ema':  the lecture's ExponentialMovingAverage shadow of Q, bound to the
+          network by the graph editor, updated after every train step;
+  'hard': a second network copied from Q every `target_update_period`
+          train steps;
+  'soft': a second network moved by tau towards Q after every train step.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from graphrl import exploration
+from graphrl import losses
+from graphrl import networks
+from graphrl import replay
+from graphrl import schedules
+from graphrl import targets
+from graphrl.compat import tf
+
+TARGET_UPDATES = ('ema', 'hard', 'soft')
+REPLAYS = ('uniform', 'prioritized')
+EPSILON_SCHEDULES = ('exponential', 'linear')
+
+
+@dataclasses.dataclass(frozen=True)
+class DQNConfig:
+  """Hyperparameters of `DQNAgent`; the defaults solve CartPole-v1."""
+  network: str = 'mlp'                 # 'mlp' or 'nature' (Atari frames)
+  hidden_sizes: tuple = (64, 64)       # of the 'mlp' network
+  learning_rate: float = 1e-3          # Adam
+  adam_epsilon: float = 1e-7
+  gamma: float = 0.99
+  batch_size: int = 64
+  replay_capacity: int = 50000
+  replay: str = 'uniform'
+  priority_exponent: float = 0.6       # alpha; sampling temperature 1/alpha
+  priority_beta: float = 0.4           # IS exponent, annealed to 1
+  priority_epsilon: float = 1e-6       # p = |td| + epsilon
+  double_q: bool = False
+  loss: str = 'huber'                  # 'mse' (0.5 td^2) or 'huber'
+  grad_clip: float = 10.0              # global norm; 0 disables
+  target_update: str = 'ema'
+  target_decay: float = 0.995          # 'ema'
+  target_update_period: int = 500      # 'hard', in train steps
+  tau: float = 0.005                   # 'soft'
+  epsilon_schedule: str = 'exponential'
+  epsilon_initial: float = 1.0
+  epsilon_final: float = 0.05
+  epsilon_steps: int = 10000
+  epsilon_rate: float = 0.01           # 'exponential' curvature
+  total_steps: int = 50000             # for the beta annealing
+
+  def validate(self):
+    """Raises ValueError naming the first bad hyperparameter."""
+    checks = [
+        (self.network in ('mlp', 'nature'),
+         "network must be 'mlp' or 'nature', got %r" % self.network),
+        (self.learning_rate > 0,
+         'learning_rate must be positive, got %r' % self.learning_rate),
+        (0 <= self.gamma <= 1, 'gamma must lie in [0, 1], got %r' % self.gamma),
+        (self.batch_size >= 1,
+         'batch_size must be positive, got %r' % self.batch_size),
+        (self.replay_capacity >= self.batch_size,
+         'replay_capacity (%d) must be at least batch_size (%d)' % (
+             self.replay_capacity, self.batch_size)),
+        (self.replay in REPLAYS,
+         'replay must be one of %s, got %r' % (REPLAYS, self.replay)),
+        (self.target_update in TARGET_UPDATES,
+         'target_update must be one of %s, got %r' % (
+             TARGET_UPDATES, self.target_update)),
+        (0 <= self.target_decay < 1,
+         'target_decay must lie in [0, 1), got %r' % self.target_decay),
+        (self.target_update_period >= 1,
+         'target_update_period must be positive'),
+        (0 < self.tau <= 1, 'tau must lie in (0, 1], got %r' % self.tau),
+        (self.loss in ('mse', 'huber'),
+         "loss must be 'mse' or 'huber', got %r" % self.loss),
+        (self.grad_clip >= 0, 'grad_clip must be >= 0'),
+        (self.epsilon_schedule in EPSILON_SCHEDULES,
+         'epsilon_schedule must be one of %s' % (EPSILON_SCHEDULES,)),
+        (0 <= self.epsilon_final <= 1 and 0 <= self.epsilon_initial <= 1,
+         'epsilon_initial and epsilon_final must lie in [0, 1]'),
+        (self.epsilon_steps >= 1, 'epsilon_steps must be positive'),
+        (0 < self.epsilon_rate < 1, 'epsilon_rate must lie in (0, 1)'),
+        (self.priority_exponent > 0, 'priority_exponent must be positive'),
+        (0 <= self.priority_beta <= 1, 'priority_beta must lie in [0, 1]'),
+    ]
+    for ok, message in checks:
+      if not ok:
+        raise ValueError(message)
+
+
+class DQNAgent:
+  """Builds the DQN graph in the default graph, under variable scope 'dqn'.
+
+  Tensors and ops (for a batch of B observations):
+    observ:         placeholder [B, *obs_shape] of the acting observations
+    explore_action: int64 [B], epsilon-greedy; counts B env steps
+    greedy_action:  int64 [B], argmax_a Q(s, a)
+    store:          appends one transition fed through `transition`
+    train:          one gradient step on a sampled batch
+  """
+
+  def __init__(self, observation_spec, action_spec, config):
+    """Builds the graph.
+
+    Args:
+      observation_spec: `graphrl.envs.ArraySpec` of one observation.
+      action_spec: `graphrl.envs.BoundedArraySpec` of a scalar discrete
+        action with minimum 0.
+      config: a `DQNConfig`.
+
+    Raises:
+      ValueError: for a continuous or non-scalar action spec, or a bad
+        config.
+    """
+    if not np.issubdtype(action_spec.dtype, np.integer) or action_spec.shape:
+      raise ValueError(
+          'DQN needs a discrete action space; this environment has %s '
+          'actions of shape %s' % (np.dtype(action_spec.dtype).name,
+                                   tuple(action_spec.shape)))
+    config.validate()
+    self.config = config
+    self.num_actions = int(action_spec.maximum) - int(action_spec.minimum) + 1
+    obs_shape = list(observation_spec.shape)
+    obs_dtype = tf.as_dtype(observation_spec.dtype)
+    with tf.variable_scope('dqn'):
+      self.env_steps = tf.Variable(
+          0, dtype=tf.int64, trainable=False, name='env_steps')
+      self.train_steps = tf.Variable(
+          0, dtype=tf.int64, trainable=False, name='train_steps')
+      self.observ = tf.placeholder(obs_dtype, [None] + obs_shape, 'observ')
+      self._build_act()
+      self.transition = (
+          tf.placeholder(obs_dtype, obs_shape, 'store_observ'),
+          tf.placeholder(tf.int64, [], 'store_action'),
+          tf.placeholder(tf.float32, [], 'store_reward'),
+          tf.placeholder(obs_dtype, obs_shape, 'store_next_observ'),
+          tf.placeholder(tf.float32, [], 'store_discount'))
+      self._build_store()
+      self._build_train()
+
+  def q_values(self, observ):
+    """Q(s, .) [B, A] of the online network for observations [B, ...]."""
+    return self._network(observ, 'q')
+
+  def _network(self, observ, name):
+    if self.config.network == 'nature':
+      return networks.nature_q_values(observ, self.num_actions, name)
+    return networks.mlp(tf.cast(observ, tf.float32), self.config.hidden_sizes,
+                        self.num_actions, name)
+
+  def _build_act(self):
+    c = self.config
+    if c.epsilon_schedule == 'exponential':
+      self.epsilon = schedules.exponential_decay(
+          self.env_steps, c.epsilon_steps, c.epsilon_initial,
+          c.epsilon_final, rate=c.epsilon_rate)
+    else:
+      self.epsilon = schedules.linear_decay(
+          self.env_steps, c.epsilon_steps, c.epsilon_initial, c.epsilon_final)
+    q = self.q_values(self.observ)
+    self.greedy_action = tf.argmax(q, axis=1)
+    action = exploration.epsilon_greedy(q, self.epsilon)
+    batch = tf.cast(tf.shape(self.observ)[0], tf.int64)
+    with tf.control_dependencies([action]):
+      count = self.env_steps.assign_add(batch)
+    with tf.control_dependencies([count]):
+      self.explore_action = tf.identity(action)
+
+  def _build_store(self):
+    c = self.config
+    if c.replay == 'prioritized':
+      self.buffer = replay.PrioritizedReplayBuffer(
+          self.transition, c.replay_capacity)
+      self.store = self.buffer.append(None, self.transition)
+    else:
+      self.buffer = replay.ReplayBuffer(self.transition, c.replay_capacity)
+      self.store = self.buffer.append(self.transition)
+
+  def _build_train(self):
+    c = self.config
+    if c.replay == 'prioritized':
+      progress = tf.minimum(
+          1.0, tf.cast(self.env_steps, tf.float32) / float(c.total_steps))
+      beta = c.priority_beta + (1.0 - c.priority_beta) * progress
+      items, indices, weights = self.buffer.sample_with_info(
+          c.batch_size, temperature=1.0 / c.priority_exponent, beta=beta)
+    else:
+      items, indices, weights = self.buffer.sample(c.batch_size), None, None
+    observ, action, reward, next_observ, discount = items
+    q = self.q_values(observ)
+    q_sa = losses.action_values(q, action)
+    next_q_online = self.q_values(next_observ)
+    next_q_target, sync_target, update_target = self._target_network(
+        next_observ, next_q_online)
+    done = 1.0 - discount
+    if c.double_q:
+      target = losses.double_q_target(
+          reward, done, next_q_online, next_q_target, c.gamma)
+    else:
+      target = losses.q_learning_target(reward, done, next_q_target, c.gamma)
+    loss, td = losses.td_loss(q_sa, target, kind=c.loss, weights=weights)
+    online_vars = networks.get_variables('dqn/q')
+    optimizer = tf.train.AdamOptimizer(c.learning_rate, epsilon=c.adam_epsilon)
+    grads, variables = zip(*optimizer.compute_gradients(loss, online_vars))
+    if c.grad_clip:
+      grads, _ = tf.clip_by_global_norm(grads, c.grad_clip)
+    apply = optimizer.apply_gradients(zip(grads, variables))
+    with tf.control_dependencies([apply]):
+      count = self.train_steps.assign_add(1)
+      after = [update_target(count)]
+      if indices is not None:
+        after.append(self.buffer.update_priorities(
+            indices, tf.abs(td) + c.priority_epsilon))
+    self.sync_target = sync_target
+    self.loss = loss
+    self.scalars = {'train/mean_q': tf.reduce_mean(q_sa),
+                    'train/epsilon': self.epsilon}
+    self.train = tf.group(apply, count, *after)
+
+  def _target_network(self, next_observ, next_q_online):
+    """Returns Q_T(s', .), the op syncing Q_T to Q, and f(train_step) -> op."""
+    c = self.config
+    if c.target_update == 'ema':
+      next_q_target, ema_update = targets.moving_average(
+          next_q_online, c.target_decay)
+      # The shadows start as copies of the weights: nothing to sync.
+      return next_q_target, tf.no_op(), lambda _: ema_update
+    next_q_target = self._network(next_observ, 'q_target')
+    online = networks.get_variables('dqn/q')
+    target = networks.get_variables('dqn/q_target')
+    for variable in target:  # Not trained by the optimizer.
+      tf.get_collection_ref(tf.GraphKeys.TRAINABLE_VARIABLES).remove(variable)
+    sync = targets.hard_update(online, target)
+    if c.target_update == 'hard':
+      def update(step):
+        return tf.cond(tf.equal(step % c.target_update_period, 0),
+                       lambda: targets.hard_update(online, target),
+                       tf.no_op)
+    else:
+      def update(_):
+        return targets.soft_update(online, target, c.tau)
+    return tf.stop_gradient(next_q_target), sync, update
+
+  @property
+  def policy_variables(self):
+    """The online Q-network's variables: all that acting greedily needs."""
+    return networks.get_variables('dqn/q')

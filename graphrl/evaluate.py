@@ -1,0 +1,115 @@
+r"""Evaluates a trained agent: `python -m graphrl.evaluate --logdir=runs/x`.
+
+Rebuilds the agent from the logdir's `graphrl.json`, restores the policy
+weights of its latest checkpoint (a weights-only checkpoint is enough), runs
+`--episodes` greedy episodes and prints a JSON summary as the last stdout
+line: mean/std/min/max return and the number of episodes. `--gif` writes one
+greedy episode as an animated GIF.
+"""
+
+import json
+import os
+
+from absl import flags
+import numpy as np
+
+from graphrl.agents import dqn
+from graphrl.compat import session_config
+from graphrl.compat import tf
+from graphrl import envs
+from graphrl.training import checkpoints
+from graphrl.training import cli
+from graphrl.training import evaluation
+
+FLAGS = flags.FLAGS
+
+flags.DEFINE_string('logdir', None, 'Logdir of a training run.')
+flags.DEFINE_integer('episodes', 20, 'Greedy episodes to run.')
+flags.DEFINE_integer('seed', 100000, 'Seed of the evaluation environments.')
+flags.DEFINE_string('gif', None, 'Write one greedy episode to this GIF file.')
+flags.DEFINE_integer('gif_fps', 30, 'Frames per second of the GIF.')
+
+
+def read_metadata(logdir):
+  """The `graphrl.json` of a training run, as a dict."""
+  path = os.path.join(logdir, checkpoints.METADATA_FILENAME)
+  cli.require(os.path.isdir(logdir), 'no such logdir: %s' % logdir)
+  cli.require(os.path.exists(path),
+              '%s holds no training run (no %s)' % (
+                  logdir, checkpoints.METADATA_FILENAME))
+  try:
+    with open(path, encoding='utf-8') as f:
+      return json.load(f)
+  except ValueError as error:
+    raise cli.UserError('%s is not valid JSON (%s)' % (path, error))
+
+
+def build_agent(metadata, env):
+  """Rebuilds the agent that `metadata` describes, for `env`'s specs."""
+  cli.require(metadata.get('agent') == 'dqn',
+              'cannot evaluate agent %r' % metadata.get('agent'))
+  config = dict(metadata['config'])
+  config['hidden_sizes'] = tuple(config['hidden_sizes'])
+  return dqn.DQNAgent(env.observation_spec(), env.action_spec(),
+                      dqn.DQNConfig(**config))
+
+
+def _load(env_id, seed, max_episode_steps, **kwargs):
+  return envs.load(env_id, seed=seed, max_episode_steps=max_episode_steps,
+                   **kwargs)
+
+
+def write_gif(path, sess, agent, metadata, fps):
+  """Renders one greedy episode to an animated GIF at `path`."""
+  import imageio  # pylint: disable=g-import-not-at-top
+  env = _load(metadata['env'], FLAGS.seed, metadata.get('max_episode_steps'),
+              render_mode='rgb_array')
+  time_step = env.reset()
+  frames = [env.render()]
+  while not time_step.is_last():
+    action = sess.run(agent.greedy_action,
+                      {agent.observ: time_step.observation[None]})[0]
+    time_step = env.step(action)
+    frames.append(env.render())
+  env.close()
+  imageio.mimsave(path, frames, duration=1000.0 / fps, loop=0)
+  print('Wrote %d frames to %s.' % (len(frames), path), flush=True)
+
+
+def main(argv):
+  cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
+  cli.require(FLAGS.logdir, '--logdir is required')
+  cli.require(FLAGS.episodes > 0, '--episodes must be positive')
+  metadata = read_metadata(FLAGS.logdir)
+  limit = metadata.get('max_episode_steps')
+  eval_env = envs.BatchedPyEnvironment([
+      _load(metadata['env'], FLAGS.seed + i, limit)
+      for i in range(FLAGS.episodes)])
+  agent = build_agent(metadata, eval_env)
+  saver = tf.train.Saver(agent.policy_variables)
+  manager = checkpoints.CheckpointManager(
+      FLAGS.logdir, saver, metadata, must_match=('agent', 'env'))
+  with tf.Session(config=session_config()) as sess:
+    step = manager.restore(sess)
+    cli.require(step is not None, '%s holds no checkpoint' % FLAGS.logdir)
+
+    def policy(observ):
+      return sess.run(agent.greedy_action, {agent.observ: observ})
+
+    returns, lengths = evaluation.run_episodes(eval_env, policy)
+    if FLAGS.gif:
+      write_gif(FLAGS.gif, sess, agent, metadata, FLAGS.gif_fps)
+  eval_env.close()
+  result = dict(logdir=FLAGS.logdir, checkpoint_step=step, env=metadata['env'],
+                **evaluation.summarize(returns, lengths))
+  result['returns'] = [float(x) for x in np.round(returns, 3)]
+  print(json.dumps(result), flush=True)
+
+
+def run():
+  """Console-script entry point `graphrl-eval`."""
+  cli.run(main)
+
+
+if __name__ == '__main__':
+  run()

@@ -1,0 +1,257 @@
+"""Losses and targets of value-based and policy-gradient agents.
+
+Shapes: B is the batch, A the number of discrete actions, T the time axis,
+U the continuous action dimension. `done` may be bool or 0/1 float; a done
+transition bootstraps nothing, but its reward is kept. Bootstrapped targets are
+wrapped in `tf.stop_gradient`.
+"""
+
+from graphrl.compat import tf
+
+
+def _check_rank(tensor, rank, what):
+  if tensor.shape.ndims != rank:
+    raise ValueError('%s must have rank %d, got shape %s'
+                     % (what, rank, tensor.shape))
+
+
+def _check_same_shape(first, second, what):
+  if not first.shape.is_compatible_with(second.shape):
+    raise ValueError('%s must have the same shape, got %s and %s'
+                     % (what, first.shape, second.shape))
+
+
+def action_values(q, action):
+  """Q(s_i, a_i) of each sample's own action: out[i] = q[i, action[i]].
+
+  Args:
+    q: float [B, A].
+    action: int [B], each in [0, A).
+
+  Returns:
+    float [B].
+  """
+  _check_rank(q, 2, 'q')
+  _check_rank(action, 1, 'action')
+  return tf.gather(q, action, axis=1, batch_dims=1)
+
+
+def ddpg_target(reward, done, next_q_target, gamma):
+  """DDPG critic target y = r + gamma * (1 - done) * Q_T(s', mu_T(s')).
+
+  Also the common form of `q_learning_target` and `double_q_target`.
+
+  Args:
+    reward: float [B].
+    done: bool or float [B].
+    next_q_target: float [B], the target critic's value of the next state.
+    gamma: discount factor.
+
+  Returns:
+    float [B], gradient-stopped.
+  """
+  _check_rank(reward, 1, 'reward')
+  _check_same_shape(reward, done, 'reward and done')
+  _check_same_shape(reward, next_q_target, 'reward and next_q_target')
+  not_done = 1. - tf.cast(done, reward.dtype)
+  return tf.stop_gradient(reward + gamma * not_done * next_q_target)
+
+
+def q_learning_target(reward, done, next_q_target, gamma):
+  """Q-learning target y = r + gamma * (1 - done) * max_a' Q_T(s', a').
+
+  Args:
+    reward: float [B].
+    done: bool or float [B].
+    next_q_target: float [B, A], target-network Q-values of the next state.
+    gamma: discount factor.
+
+  Returns:
+    float [B], gradient-stopped.
+  """
+  _check_rank(next_q_target, 2, 'next_q_target')
+  return ddpg_target(
+      reward, done, tf.reduce_max(next_q_target, axis=1), gamma)
+
+
+def double_q_target(reward, done, next_q_online, next_q_target, gamma):
+  """Double-Q target y = r + gamma * (1 - done) * Q_T(s', argmax_a Q(s', a)).
+
+  The online network picks the next action, the target network values it.
+
+  Args:
+    reward: float [B].
+    done: bool or float [B].
+    next_q_online: float [B, A], online Q-values of the next state.
+    next_q_target: float [B, A], target-network Q-values of the next state.
+    gamma: discount factor.
+
+  Returns:
+    float [B], gradient-stopped.
+  """
+  _check_rank(next_q_online, 2, 'next_q_online')
+  _check_same_shape(next_q_online, next_q_target,
+                    'next_q_online and next_q_target')
+  next_action = tf.argmax(next_q_online, axis=1, output_type=tf.int32)
+  return ddpg_target(
+      reward, done, action_values(next_q_target, next_action), gamma)
+
+
+def td_loss(q_sa, target, kind='mse', weights=None, huber_delta=1.):
+  """Weighted mean TD loss and the per-sample TD errors.
+
+  td = target - q_sa; per-sample loss l(td) is
+    'mse':   0.5 * td^2 (gradient -td, as in the seed's Keras DQN);
+    'huber': 0.5 * td^2 if |td| <= delta else delta * (|td| - 0.5 * delta).
+  loss = mean_i(w_i * l(td_i)), w = importance-sampling weights (default 1).
+  `target` should already be gradient-stopped (the target builders are).
+
+  Args:
+    q_sa: float [B], Q(s, a) of the taken actions.
+    target: float [B].
+    kind: 'mse' or 'huber'.
+    weights: optional float [B].
+    huber_delta: positive float, where Huber turns linear.
+
+  Returns:
+    loss: float scalar.
+    td: float [B], the TD errors (e.g. for replay priorities |td|).
+  """
+  _check_rank(q_sa, 1, 'q_sa')
+  _check_same_shape(q_sa, target, 'q_sa and target')
+  td = target - q_sa
+  if kind == 'mse':
+    per_sample = 0.5 * tf.square(td)
+  elif kind == 'huber':
+    if huber_delta <= 0:
+      raise ValueError('huber_delta must be > 0, got %s' % huber_delta)
+    abs_td = tf.abs(td)
+    quadratic = tf.minimum(abs_td, huber_delta)
+    # 0.5 q^2 + delta (|td| - q), q = min(|td|, delta): both branches at once.
+    per_sample = 0.5 * tf.square(quadratic) + huber_delta * (abs_td - quadratic)
+  else:
+    raise ValueError("kind must be 'mse' or 'huber', got %r" % (kind,))
+  if weights is not None:
+    _check_same_shape(q_sa, weights, 'q_sa and weights')
+    per_sample *= weights
+  return tf.reduce_mean(per_sample), td
+
+
+def reinforce_loss(logits, actions, advantages):
+  """REINFORCE loss -mean_i(A_i * log pi(a_i | s_i)), log pi = log_softmax.
+
+  Args:
+    logits: float [B, A], unnormalized log-probabilities.
+    actions: int [B].
+    advantages: float [B] (returns or advantages), gradient-stopped here.
+
+  Returns:
+    float scalar.
+  """
+  _check_rank(advantages, 1, 'advantages')
+  log_pi = action_values(tf.nn.log_softmax(logits), actions)
+  _check_same_shape(log_pi, advantages, 'actions and advantages')
+  return -tf.reduce_mean(tf.stop_gradient(advantages) * log_pi)
+
+
+def actor_critic_loss(logits, values, actions, returns, value_coef=0.5,
+                      entropy_coef=0.01):
+  """Advantage actor-critic loss on a shared policy/value network.
+
+  adv = stop_gradient(R - V(s));  policy = -mean(adv * log pi(a|s));
+  value = mean((R - V(s))^2), R gradient-stopped (as in the lecture and A2C);
+  entropy = mean(-sum_a pi log pi);
+  total = policy + value_coef * value - entropy_coef * entropy.
+
+  Args:
+    logits: float [B, A], policy head.
+    values: float [B], value head (not [B, 1]).
+    actions: int [B].
+    returns: float [B], e.g. from `discounted_returns`.
+    value_coef: weight of the value loss.
+    entropy_coef: weight of the entropy bonus.
+
+  Returns:
+    total: float scalar.
+    terms: dict with float scalars 'policy', 'value', 'entropy'.
+  """
+  _check_rank(values, 1, 'values')
+  _check_same_shape(values, returns, 'values and returns')
+  returns = tf.stop_gradient(returns)
+  policy = reinforce_loss(logits, actions, returns - values)
+  value = tf.reduce_mean(tf.square(returns - values))
+  probs = tf.nn.softmax(logits)
+  entropy = tf.reduce_mean(
+      -tf.reduce_sum(probs * tf.nn.log_softmax(logits), axis=1))
+  total = policy + value_coef * value - entropy_coef * entropy
+  return total, {'policy': policy, 'value': value, 'entropy': entropy}
+
+
+def discounted_returns(rewards, dones, bootstrap, gamma):
+  """Discounted returns G_t = r_t + gamma * (1 - done_t) * G_{t+1}, G_T = boot.
+
+  Computed in the graph by a reverse `tf.scan` over time; a done at step t
+  cuts the return there, so episodes within a row do not mix.
+
+  Args:
+    rewards: float [B, T].
+    dones: bool or float [B, T], true where step t ended an episode.
+    bootstrap: float [B], value estimate of the state after step T-1.
+    gamma: discount factor.
+
+  Returns:
+    float [B, T].
+  """
+  _check_rank(rewards, 2, 'rewards')
+  _check_same_shape(rewards, dones, 'rewards and dones')
+  _check_rank(bootstrap, 1, 'bootstrap')
+  if not rewards.shape[:1].is_compatible_with(bootstrap.shape):
+    raise ValueError('bootstrap must be [B] for rewards [B, T], got %s and %s'
+                     % (bootstrap.shape, rewards.shape))
+  discounts = gamma * (1. - tf.cast(dones, rewards.dtype))
+  time_major = tf.scan(
+      lambda future, elems: elems[0] + elems[1] * future,
+      (tf.transpose(rewards), tf.transpose(discounts)),
+      initializer=tf.cast(bootstrap, rewards.dtype), reverse=True)
+  return tf.transpose(time_major)
+
+
+def dpg_lecture_loss(action, qvalue, clip=True):
+  """Deterministic policy gradient as a regression towards a + dQ/da.
+
+  d = dQ/da (clipped to [-1, 1] if `clip`); target = stop_gradient(a + d);
+  loss = mean_i sum_u (target - a)^2, whose gradient w.r.t. a is -2 d, so
+  descending it moves mu(s) along d, like `dpg_loss` (up to scale and clip).
+
+  Args:
+    action: float [B, U], mu(s) from the actor.
+    qvalue: float [B], Q(s, mu(s)) from the critic.
+    clip: whether to clip dQ/da to [-1, 1].
+
+  Returns:
+    float scalar.
+  """
+  _check_rank(action, 2, 'action')
+  _check_rank(qvalue, 1, 'qvalue')
+  direction = tf.gradients(qvalue, action)[0]
+  if direction is None:
+    raise ValueError('qvalue does not depend on action')
+  if clip:
+    direction = tf.clip_by_value(direction, -1., 1.)
+  target = tf.stop_gradient(action + direction)
+  return tf.reduce_mean(tf.reduce_sum(tf.square(target - action), axis=-1))
+
+
+def dpg_loss(qvalue_of_actor_action):
+  """Deterministic policy gradient loss -mean_i Q(s_i, mu(s_i)).
+
+  Minimise it w.r.t. the actor's variables only (the critic's are constants).
+
+  Args:
+    qvalue_of_actor_action: float [B], Q(s, mu(s)).
+
+  Returns:
+    float scalar.
+  """
+  _check_rank(qvalue_of_actor_action, 1, 'qvalue_of_actor_action')
+  return -tf.reduce_mean(qvalue_of_actor_action)

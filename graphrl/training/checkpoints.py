@@ -1,0 +1,241 @@
+"""Crash-safe checkpoints of a training run: `CheckpointManager`.
+
+Layout of a logdir:
+
+  graphrl.json                   what wrote the run, e.g. agent and env
+  checkpoints/ckpt-<step>/ckpt.* one `tf.train.Saver` V2 bundle per checkpoint
+  checkpoints/checkpoint         TF state file, for `tf.train.latest_checkpoint`
+
+The Saver writes a bundle as a data file and then an index file; a process
+killed in between leaves a checkpoint that cannot be read. So a checkpoint is
+written into a temporary `checkpoints/.tmp-*` directory, fsynced, and
+committed by renaming that directory to `ckpt-<step>`, which is atomic: a
+`ckpt-<step>` directory is always complete, and the latest checkpoint is the
+one with the largest step. Old checkpoints are renamed to `.tmp-*` before they
+are deleted, and `save` removes the `.tmp-*` leftovers of killed processes.
+"""
+
+import json
+import numbers
+import os
+import re
+import shutil
+
+from graphrl.compat import tf
+from graphrl.training import cli
+from graphrl.training import episode_log
+
+METADATA_FILENAME = 'graphrl.json'
+CHECKPOINT_DIR = 'checkpoints'
+_PREFIX = 'ckpt'
+_COMMITTED = re.compile(r'^ckpt-(\d+)$')
+_TEMP = episode_log.TEMP_PREFIX
+
+
+class CheckpointError(cli.UserError):
+  """The checkpoints in a logdir cannot be used by this run."""
+
+
+def _reason(error):
+  """The first line of the original message of a TF error."""
+  message = str(error)
+  # Session errors read 'Graph execution error: ... Node: <name>\n<original>'.
+  match = re.search(r"^Node: '[^']*'\n(.+)$", message, re.MULTILINE)
+  reason = match.group(1) if match else message.strip().splitlines()[0]
+  return '%s: %s' % (type(error).__name__, reason.strip())
+
+
+def _fsync_tree(directory):
+  """Flushes every file below `directory`, and the directories, to disk."""
+  for root, _, files in os.walk(directory):
+    for name in files:
+      with open(os.path.join(root, name), 'rb') as f:
+        os.fsync(f.fileno())
+    episode_log.fsync_directory(root)
+
+
+class CheckpointManager:
+  """Saves and restores the variables of a `tf.train.Saver` in a logdir.
+
+  `save` never leaves a partial checkpoint behind, whenever the process is
+  killed; `restore` reads the latest checkpoint and never modifies the logdir.
+  """
+
+  def __init__(self, logdir, saver, metadata, keep=3, must_match=None):
+    """Creates a manager; touches no file.
+
+    Args:
+      logdir: the run's directory.
+      saver: a `tf.train.Saver` (V2 format) of the variables to checkpoint.
+      metadata: JSON-able dict describing the run, e.g.
+        `{'agent': 'dqn', 'env': 'CartPole-v1', 'format': 1}`.
+      keep: number of most recent checkpoints kept, at least 1.
+      must_match: keys of `metadata` whose values must equal those stored in
+        the logdir for its checkpoints to be used; all keys by default.
+
+    Raises:
+      ValueError: `keep` < 1, `metadata` is not JSON-able, or `must_match`
+        names keys that `metadata` lacks.
+    """
+    if keep < 1:
+      raise ValueError('keep must be at least 1, got %r' % (keep,))
+    try:
+      json.dumps(metadata)
+    except (TypeError, ValueError) as error:
+      raise ValueError('metadata must be JSON-able: %s' % error) from error
+    must_match = tuple(metadata if must_match is None else must_match)
+    missing = [key for key in must_match if key not in metadata]
+    if missing:
+      raise ValueError('must_match names keys missing from metadata: %s'
+                       % ', '.join(missing))
+    self._logdir = logdir
+    self._directory = os.path.join(logdir, CHECKPOINT_DIR)
+    self._saver = saver
+    self._metadata = dict(metadata)
+    self._must_match = must_match
+    self._keep = keep
+
+  @property
+  def directory(self):
+    """The directory holding the checkpoints, `logdir/checkpoints`."""
+    return self._directory
+
+  def steps(self):
+    """Steps of the complete checkpoints, in increasing order."""
+    if not os.path.isdir(self._directory):
+      return []
+    matches = [_COMMITTED.match(name) for name in os.listdir(self._directory)]
+    return sorted(int(match.group(1)) for match in matches if match)
+
+  def path(self, step):
+    """The Saver prefix of the checkpoint of `step`."""
+    return os.path.join(self._directory, 'ckpt-%d' % step, _PREFIX)
+
+  def restore(self, sess):
+    """Restores the latest checkpoint, if any, into `sess`.
+
+    Args:
+      sess: a `tf.Session` on the graph of the saver.
+
+    Returns:
+      The step of the restored checkpoint, or None when there is none.
+
+    Raises:
+      CheckpointError: the logdir holds a run with other metadata, or the
+        latest checkpoint is unreadable or does not fit the graph.
+    """
+    self._check_metadata()
+    steps = self.steps()
+    if not steps:
+      return None
+    path = self.path(steps[-1])
+    try:
+      self._saver.restore(sess, path)
+    except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as error:
+      raise CheckpointError(
+          'checkpoint %s does not fit this model (%s); was it written with '
+          'other settings?' % (path, _reason(error))) from error
+    except (tf.errors.OpError, ValueError) as error:
+      older = ', '.join('ckpt-%d' % step for step in steps[:-1]) or 'none'
+      raise CheckpointError(
+          'checkpoint %s is unreadable (%s); move it away to resume from an '
+          'older one (%s)' % (path, _reason(error), older)) from error
+    return steps[-1]
+
+  def save(self, sess, step):
+    """Saves the variables as the checkpoint of `step`.
+
+    Writes `graphrl.json` on the first save. Keeps the `keep` latest
+    checkpoints. A checkpoint of `step` that exists already is kept as is.
+
+    Args:
+      sess: a `tf.Session` on the graph of the saver.
+      step: non-negative int, the training step the variables belong to.
+
+    Returns:
+      The Saver prefix of the checkpoint.
+
+    Raises:
+      CheckpointError: the logdir holds a run with other metadata.
+      ValueError: `step` is not a non-negative integer or is older than the
+        latest checkpoint.
+    """
+    if not isinstance(step, numbers.Integral) or step < 0:
+      raise ValueError('step must be a non-negative integer, got %r' % (step,))
+    step = int(step)
+    steps = self.steps()
+    if steps and step < steps[-1]:
+      raise ValueError('cannot save step %d: the latest checkpoint in %s is '
+                       'of step %d' % (step, self._directory, steps[-1]))
+    if self._check_metadata() is None:
+      os.makedirs(self._logdir, exist_ok=True)
+      episode_log.atomic_write(
+          os.path.join(self._logdir, METADATA_FILENAME),
+          json.dumps(self._metadata, indent=2, sort_keys=True) + '\n')
+    os.makedirs(self._directory, exist_ok=True)
+    self._remove_leftovers()
+    if step not in steps:
+      temp = os.path.join(self._directory, '%sckpt-%d' % (_TEMP, step))
+      self._saver.save(sess, os.path.join(temp, _PREFIX),
+                       write_meta_graph=False, write_state=False)
+      _fsync_tree(temp)
+      os.rename(temp, os.path.dirname(self.path(step)))
+      episode_log.fsync_directory(self._directory)
+    self._delete_old()
+    self._write_state()
+    return self.path(step)
+
+  def _check_metadata(self):
+    """Compares the logdir's metadata with ours; returns it or None."""
+    path = os.path.join(self._logdir, METADATA_FILENAME)
+    if not os.path.exists(path):
+      if self.steps():
+        raise CheckpointError(
+            '%s holds checkpoints but no %s, so the run that wrote them is '
+            'unknown; use a new logdir' % (self._logdir, METADATA_FILENAME))
+      return None
+    try:
+      with open(path, encoding='utf-8') as f:
+        stored = json.load(f)
+    except ValueError as error:
+      raise CheckpointError(
+          '%s is not valid JSON (%s)' % (path, error)) from error
+    if not isinstance(stored, dict):
+      raise CheckpointError('%s does not hold a JSON object' % path)
+    differ = [key for key in self._must_match
+              if stored.get(key) != self._metadata[key]]
+    if differ:
+      theirs = ', '.join('%s=%r' % (key, stored.get(key)) for key in differ)
+      ours = ', '.join('%s=%r' % (key, self._metadata[key]) for key in differ)
+      raise CheckpointError(
+          '%s holds a run with %s, not %s; use a new logdir'
+          % (self._logdir, theirs, ours))
+    return stored
+
+  def _remove_leftovers(self):
+    """Deletes the temporary files and directories of killed processes."""
+    for name in os.listdir(self._directory):
+      path = os.path.join(self._directory, name)
+      if not name.startswith(_TEMP):
+        continue
+      if os.path.isdir(path):
+        shutil.rmtree(path)
+      else:
+        os.remove(path)
+
+  def _delete_old(self):
+    """Deletes all but the `keep` latest checkpoints, each atomically."""
+    for step in self.steps()[:-self._keep]:
+      doomed = os.path.join(self._directory, '%sdeleted-%d' % (_TEMP, step))
+      os.rename(os.path.dirname(self.path(step)), doomed)
+      shutil.rmtree(doomed)
+    episode_log.fsync_directory(self._directory)
+
+  def _write_state(self):
+    """Points TF's `checkpoint` state file at the kept checkpoints."""
+    paths = [os.path.relpath(self.path(step), self._directory)
+             for step in self.steps()]
+    state = tf.train.generate_checkpoint_state_proto(
+        self._directory, paths[-1], all_model_checkpoint_paths=paths)
+    episode_log.atomic_write(
+        os.path.join(self._directory, 'checkpoint'), str(state))

@@ -1,0 +1,66 @@
+"""How graphrl binaries start and fail: `run(main)` and `UserError`.
+
+Every binary calls `run(main)` instead of `absl.app.run(main)`. Mistakes the
+user can fix (an unknown flag, a bad flag value, a missing flagfile, or a
+`UserError` raised by `main`) end the process with exactly one stderr line,
+`error: <message>`, and exit status 2. Any other exception is a bug and
+propagates with its traceback.
+"""
+
+import re
+import sys
+
+from absl import app
+from absl import flags
+
+USAGE_EXIT_CODE = 2
+
+
+class UserError(Exception):
+  """Bad input that the user can fix; shown without a traceback."""
+
+
+def require(condition, message):
+  """Raises `UserError(message)` unless `condition` holds."""
+  if not condition:
+    raise UserError(message)
+
+
+def one_line(message):
+  """`message` with its lines joined by spaces, for single-line reports."""
+  return ' '.join(line.strip() for line in str(message).splitlines()
+                  if line.strip())
+
+
+def _fail(message):
+  sys.stderr.write('error: %s\n' % one_line(message))
+  sys.stderr.flush()
+  sys.exit(USAGE_EXIT_CODE)
+
+
+def _parse_flags(argv):
+  """Parses `argv` into `flags.FLAGS`; a parse error is a user error."""
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as error:
+    # absl words a missing flagfile 'ERROR:: Unable to open flagfile: ...'.
+    _fail(re.sub(r'^ERROR:+\s*', '', str(error)))
+
+
+def run(main, argv=None):
+  """Runs `main(argv)` like `absl.app.run`, reporting user errors in one line.
+
+  `--help` and `--helpfull` behave as with `absl.app.run`.
+
+  Args:
+    main: the binary's main function; it receives the non-flag arguments.
+    argv: command line, program name first; `sys.argv` by default.
+  """
+
+  def guarded_main(args):
+    try:
+      return main(args)
+    except UserError as error:
+      _fail(error)
+
+  app.run(guarded_main, argv=argv, flags_parser=_parse_flags)

@@ -1,0 +1,223 @@
+"""The training loop of off-policy agents (DQN): one `Session.run` per step.
+
+Each environment step costs one `Session.run` that acts on the current
+observation, stores the previous transition and, every `train_every` steps
+after `learning_starts`, takes a gradient step. Around it the loop keeps the
+run's records: TensorBoard scalars, `episodes.csv`, a progress line,
+periodic greedy evaluations (`evaluations.csv`), crash-safe checkpoints
+(weights, optimizer, target network, counters and the replay buffer) and a
+clean stop on SIGTERM/SIGINT.
+
+The agent provides, in the default graph:
+  observ, explore_action, greedy_action: acting
+  transition (placeholders s, a, r, s', discount), store: storing
+  train, loss, scalars (dict of tensors logged at train steps): training
+  env_steps, train_steps: counters; sync_target: run once at the start
+"""
+
+import dataclasses
+import math
+import os
+import time
+
+from graphrl.compat import session_config
+from graphrl.compat import tf
+from graphrl.training import checkpoints
+from graphrl.training import cli
+from graphrl.training import episode_log
+from graphrl.training import evaluation
+from graphrl.training import progress
+from graphrl.training import signals
+from graphrl.training import summaries
+
+EVALUATIONS_FILENAME = 'evaluations.csv'
+
+
+@dataclasses.dataclass(frozen=True)
+class LoopConfig:
+  """Schedule of the loop, in environment steps."""
+  num_steps: int = 50000
+  learning_starts: int = 1000
+  train_every: int = 1
+  eval_every: int = 5000          # 0: evaluate only at the end
+  eval_episodes: int = 20
+  stop_eval_return: float = None  # stop once a greedy evaluation reaches it
+  checkpoint_every: int = 10000
+  keep_checkpoints: int = 3
+  summary_every: int = 1000
+  progress_every_s: float = 5.0
+  seed: int = 0
+
+
+class OffPolicyLoop:
+  """Trains `agent` on `env` and keeps the records of the run in `logdir`."""
+
+  def __init__(self, agent, env, eval_env, logdir, config, metadata):
+    """Creates the loop; the agent's graph must be the default graph.
+
+    Args:
+      agent: e.g. a `graphrl.agents.dqn.DQNAgent`.
+      env: an unbatched `PyEnvironment` to train on.
+      eval_env: a batched `PyEnvironment` of `config.eval_episodes` members.
+      logdir: directory of the run's records and checkpoints.
+      config: a `LoopConfig`.
+      metadata: JSON-able dict stored with the checkpoints; its 'agent' and
+        'env' must match those of an existing run in `logdir`.
+    """
+    self._agent = agent
+    self._env = env
+    self._eval_env = eval_env
+    self._logdir = logdir
+    self._config = config
+    with tf.variable_scope('loop'):
+      self._episodes = tf.Variable(0, dtype=tf.int64, trainable=False,
+                                   name='episodes')
+      self._episodes_value = tf.placeholder(tf.int64, [])
+      self._set_episodes = self._episodes.assign(self._episodes_value)
+    self._checkpoints = checkpoints.CheckpointManager(
+        logdir, tf.train.Saver(max_to_keep=None), metadata,
+        keep=config.keep_checkpoints, must_match=('agent', 'env'))
+    self._scalar_names = sorted(agent.scalars)
+    self._train_fetches = [agent.train, agent.loss] + [
+        agent.scalars[name] for name in self._scalar_names]
+
+  def run(self):
+    """Trains to `config.num_steps` env steps, resuming from `logdir`.
+
+    Returns:
+      A JSON-able summary: steps, episodes, wall time, the last greedy
+      evaluation and whether `stop_eval_return` was reached.
+
+    Raises:
+      graphrl.training.cli.UserError: unusable checkpoints in `logdir`, or
+        a non-finite loss (training stops; the last checkpoint is kept).
+    """
+    with tf.Session(config=session_config()) as sess:
+      sess.run(tf.global_variables_initializer())
+      restored = self._checkpoints.restore(sess)
+      if restored is None:
+        sess.run(self._agent.sync_target)
+      steps, episodes = sess.run([self._agent.env_steps, self._episodes])
+      steps, episodes = int(steps), int(episodes)
+      os.makedirs(self._logdir, exist_ok=True)
+      with episode_log.EpisodeLog(self._logdir) as log, \
+          summaries.ScalarWriter(self._logdir, restored) as writer, \
+          signals.StopRequest() as stop:
+        log.truncate_after(steps)  # Episodes a killed run logged later.
+        if restored is not None:
+          print('Resuming from the checkpoint of step %d.' % steps, flush=True)
+        return self._loop(sess, steps, episodes, log, writer, stop)
+
+  def _loop(self, sess, steps, episodes, log, writer, stop):
+    c, agent = self._config, self._agent
+    start_steps, start_time = steps, time.time()
+    meter = progress.Progress(c.num_steps, interval_s=c.progress_every_s,
+                              start_step=steps)
+    last_eval, reached = None, False
+    next_eval = _next_multiple(steps, c.eval_every)
+    next_checkpoint = _next_multiple(steps, c.checkpoint_every)
+    next_summary = _next_multiple(steps, c.summary_every)
+    pending = None
+    time_step = self._env.reset()
+    episode_return, episode_length = 0.0, 0
+    while steps < c.num_steps and not stop.requested and not reached:
+      feed = {agent.observ: time_step.observation[None]}
+      fetches = [agent.explore_action]
+      if pending is not None:
+        feed.update(zip(agent.transition, pending))
+        fetches.append(agent.store)
+      train = steps >= c.learning_starts and steps % c.train_every == 0
+      if train:
+        fetches.extend(self._train_fetches)
+      results = sess.run(fetches, feed)
+      action = results[0][0]
+      if train:
+        loss = results[-len(self._train_fetches) + 1]
+        if not math.isfinite(loss):
+          raise cli.UserError(
+              'the loss became %s at step %d; stopped without saving, the '
+              'last good checkpoint is step %s' % (
+                  loss, steps, (self._checkpoints.steps() or ['none'])[-1]))
+      next_step = self._env.step(action)
+      steps += 1
+      pending = (time_step.observation, action, next_step.reward,
+                 next_step.observation, next_step.discount)
+      episode_return += float(next_step.reward)
+      episode_length += 1
+      finished = None
+      if next_step.is_last():
+        episodes += 1
+        log.append(steps, episodes, episode_return, episode_length)
+        writer.scalars({'episode/return': episode_return,
+                        'episode/length': episode_length}, steps)
+        finished, episode_return, episode_length = episode_return, 0.0, 0
+        time_step = self._env.reset()
+      else:
+        time_step = next_step
+      if train and steps >= next_summary:
+        next_summary = _next_multiple(steps, c.summary_every)
+        values = results[-len(self._scalar_names):]
+        scalars = dict(zip(self._scalar_names, values))
+        scalars['train/loss'] = loss
+        scalars['speed/steps_per_sec'] = (
+            (steps - start_steps) / max(time.time() - start_time, 1e-9))
+        writer.scalars(scalars, steps)
+      if c.eval_every and steps >= next_eval:
+        next_eval = _next_multiple(steps, c.eval_every)
+        last_eval = self._evaluate(sess, steps, writer)
+        reached = (c.stop_eval_return is not None and
+                   last_eval['mean_return'] >= c.stop_eval_return)
+      if steps >= next_checkpoint:
+        next_checkpoint = _next_multiple(steps, c.checkpoint_every)
+        self._save(sess, steps, episodes, writer)
+      meter.update(steps, finished)
+    if stop.requested:
+      print('Stop requested: saving the checkpoint of step %d.' % steps,
+            flush=True)
+    elif not reached and (last_eval is None or last_eval['step'] != steps):
+      last_eval = self._evaluate(sess, steps, writer)
+    self._save(sess, steps, episodes, writer)
+    meter.close()
+    return {
+        'steps': steps,
+        'episodes': episodes,
+        'wall_s': round(time.time() - start_time, 3),
+        'stopped_early': bool(stop.requested),
+        'eval': last_eval,
+        'reached_stop_eval_return': bool(reached),
+    }
+
+  def _evaluate(self, sess, steps, writer):
+    """Greedy episodes, one per member of the evaluation environment."""
+    agent = self._agent
+
+    def policy(observ):
+      return sess.run(agent.greedy_action, {agent.observ: observ})
+
+    returns, lengths = evaluation.run_episodes(self._eval_env, policy)
+    result = dict(step=steps, **evaluation.summarize(returns, lengths))
+    writer.scalars({'eval/mean_return': result['mean_return'],
+                    'eval/min_return': result['min_return']}, steps)
+    path = os.path.join(self._logdir, EVALUATIONS_FILENAME)
+    header = not os.path.exists(path)
+    with open(path, 'a', encoding='utf-8') as f:
+      if header:
+        f.write(','.join(result) + '\n')
+      f.write(','.join(str(result[key]) for key in result) + '\n')
+    print('Greedy evaluation at step %d: mean return %.1f over %d episodes '
+          '(min %.1f, max %.1f).' % (
+              steps, result['mean_return'], result['episodes'],
+              result['min_return'], result['max_return']), flush=True)
+    return result
+
+  def _save(self, sess, steps, episodes, writer):
+    sess.run(self._set_episodes, {self._episodes_value: episodes})
+    self._checkpoints.save(sess, steps)
+    writer.flush()
+
+
+def _next_multiple(step, every):
+  """The first multiple of `every` after `step` (never, for every <= 0)."""
+  if every <= 0:
+    return float('inf')
+  return (step // every + 1) * every

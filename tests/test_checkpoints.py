@@ -1,0 +1,293 @@
+"""Tests for graphrl.training.checkpoints."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from graphrl.compat import session_config
+from graphrl.compat import tf
+from graphrl.training import checkpoints
+from graphrl.training import cli
+
+METADATA = {'agent': 'dqn', 'env': 'CartPole-v1', 'format': 1}
+
+
+def _snapshot(directory):
+  """Every file below `directory`, relative path to bytes."""
+  files = {}
+  for root, _, names in os.walk(directory):
+    for name in names:
+      path = os.path.join(root, name)
+      with open(path, 'rb') as f:
+        files[os.path.relpath(path, directory)] = f.read()
+  return files
+
+
+def _model(value_shape=(3,), name='v'):
+  """A ref and a resource variable, their saver and a value-setting op."""
+  ref = tf.Variable(tf.zeros(value_shape), name=name)
+  resource = tf.Variable(0, name='counter', use_resource=True)
+  value = tf.placeholder(tf.float32, value_shape)
+  assign = tf.group(ref.assign(value), resource.assign(7))
+  return ref, resource, value, assign, tf.train.Saver()
+
+
+def _save_steps(logdir, steps, keep=3, metadata=None):
+  """Saves checkpoints of `steps` with `v = [step, step, step]`."""
+  with tf.Graph().as_default():
+    _, _, value, assign, saver = _model()
+    manager = checkpoints.CheckpointManager(
+        logdir, saver, metadata or METADATA, keep=keep)
+    with tf.Session(config=session_config()) as sess:
+      sess.run(tf.global_variables_initializer())
+      for step in steps:
+        sess.run(assign, {value: [step] * 3})
+        manager.save(sess, step)
+  return manager
+
+
+def _restore(logdir, metadata=None, **model_kwargs):
+  """Restores into a fresh graph; returns (step, ref value, resource value)."""
+  with tf.Graph().as_default():
+    ref, resource, _, _, saver = _model(**model_kwargs)
+    manager = checkpoints.CheckpointManager(logdir, saver,
+                                            metadata or METADATA)
+    with tf.Session(config=session_config()) as sess:
+      sess.run(tf.global_variables_initializer())
+      step = manager.restore(sess)
+      return (step,) + tuple(sess.run([ref, resource]))
+
+
+def test_round_trip_restores_ref_and_resource_variables(tmp_path):
+  _save_steps(str(tmp_path), [5])
+  step, ref, resource = _restore(str(tmp_path))
+  # The saved values: v = [5, 5, 5] and counter = 7 (not the zeros/0 that
+  # the fresh graph initialised them to).
+  assert step == 5
+  np.testing.assert_array_equal(ref, [5., 5., 5.])
+  assert resource == 7
+
+
+def test_restore_of_empty_logdir_returns_none_and_writes_nothing(tmp_path):
+  logdir = str(tmp_path / 'run')
+  assert _restore(logdir)[0] is None
+  assert not os.path.exists(logdir)
+
+
+def test_keep_deletes_older_checkpoints(tmp_path):
+  manager = _save_steps(str(tmp_path), [10, 20, 30, 40], keep=2)
+  assert manager.steps() == [30, 40]
+  assert sorted(os.listdir(manager.directory)) == [
+      'checkpoint', 'ckpt-30', 'ckpt-40']
+  # The TF state file names the latest kept checkpoint.
+  assert tf.train.latest_checkpoint(manager.directory) == manager.path(40)
+  assert _restore(str(tmp_path))[0] == 40
+
+
+def test_metadata_written_on_first_save(tmp_path):
+  _save_steps(str(tmp_path), [1])
+  with open(tmp_path / checkpoints.METADATA_FILENAME) as f:
+    assert json.load(f) == METADATA
+  assert not [name for name in os.listdir(tmp_path) if name.startswith('.')]
+
+
+def test_second_save_of_same_step_keeps_first(tmp_path):
+  logdir = str(tmp_path)
+  _save_steps(logdir, [3])
+  with tf.Graph().as_default():
+    _, _, value, assign, saver = _model()
+    manager = checkpoints.CheckpointManager(logdir, saver, METADATA)
+    with tf.Session(config=session_config()) as sess:
+      sess.run(tf.global_variables_initializer())
+      sess.run(assign, {value: [9.] * 3})
+      manager.save(sess, 3)
+  # Still the values of the first save, v = [3, 3, 3].
+  np.testing.assert_array_equal(_restore(logdir)[1], [3., 3., 3.])
+
+
+@pytest.mark.parametrize('other', [{'agent': 'ddpg'}, {'env': 'Pong-v5'}])
+def test_metadata_mismatch_is_an_error_and_touches_nothing(tmp_path, other):
+  logdir = str(tmp_path)
+  _save_steps(logdir, [1, 2])
+  before = _snapshot(logdir)
+  metadata = dict(METADATA, **other)
+  with pytest.raises(checkpoints.CheckpointError) as error:
+    _restore(logdir, metadata=metadata)
+  message = str(error.value)
+  assert '\n' not in message
+  key, value = next(iter(other.items()))
+  assert '%s=%r' % (key, METADATA[key]) in message and repr(value) in message
+  with pytest.raises(checkpoints.CheckpointError):
+    _save_steps(logdir, [3], metadata=metadata)
+  assert _snapshot(logdir) == before
+  assert isinstance(error.value, cli.UserError)
+
+
+def test_must_match_ignores_other_keys(tmp_path):
+  logdir = str(tmp_path)
+  _save_steps(logdir, [4], metadata=dict(METADATA, learning_rate=1e-3))
+  with tf.Graph().as_default():
+    _, _, _, _, saver = _model()
+    manager = checkpoints.CheckpointManager(
+        logdir, saver, dict(METADATA, learning_rate=1e-4),
+        must_match=('agent', 'env'))
+    with tf.Session(config=session_config()) as sess:
+      assert manager.restore(sess) == 4
+
+
+def _truncate_data(directory):
+  data = os.path.join(directory, 'ckpt.data-00000-of-00001')
+  os.truncate(data, os.path.getsize(data) // 2)
+
+
+def _garbage_index(directory):
+  with open(os.path.join(directory, 'ckpt.index'), 'wb') as f:
+    f.write(b'not a checkpoint index' * 4)
+
+
+@pytest.mark.parametrize('corrupt', [_truncate_data, _garbage_index])
+def test_corrupt_checkpoint_is_an_error_and_touches_nothing(tmp_path, corrupt):
+  logdir = str(tmp_path)
+  manager = _save_steps(logdir, [1, 2])
+  corrupt(os.path.dirname(manager.path(2)))
+  before = _snapshot(logdir)
+  with pytest.raises(checkpoints.CheckpointError) as error:
+    _restore(logdir)
+  message = str(error.value)
+  assert '\n' not in message
+  assert 'ckpt-2' in message and 'unreadable' in message
+  assert _snapshot(logdir) == before
+
+
+def test_checkpoint_of_other_model_is_an_error(tmp_path):
+  _save_steps(str(tmp_path), [1])
+  with pytest.raises(checkpoints.CheckpointError, match='does not fit'):
+    _restore(str(tmp_path), value_shape=(4,))
+
+
+def test_checkpoints_without_metadata_are_an_error(tmp_path):
+  _save_steps(str(tmp_path), [1])
+  os.remove(tmp_path / checkpoints.METADATA_FILENAME)
+  with pytest.raises(checkpoints.CheckpointError, match='graphrl.json'):
+    _restore(str(tmp_path))
+
+
+def test_leftovers_are_ignored_by_restore_and_removed_by_save(tmp_path):
+  logdir = str(tmp_path)
+  manager = _save_steps(logdir, [1])
+  partial = os.path.join(manager.directory, '.tmp-ckpt-2')
+  os.makedirs(partial)
+  with open(os.path.join(partial, 'ckpt.data-00000-of-00001'), 'wb') as f:
+    f.write(b'half')
+  assert _restore(logdir)[0] == 1
+  assert os.path.isdir(partial)
+  _save_steps(logdir, [2])
+  assert not os.path.exists(partial)
+  assert _restore(logdir)[0] == 2
+
+
+def test_bad_arguments(graph, sess, tmp_path):
+  del graph
+  saver = _model()[-1]
+  logdir = str(tmp_path)
+  with pytest.raises(ValueError, match='keep'):
+    checkpoints.CheckpointManager(logdir, saver, METADATA, keep=0)
+  with pytest.raises(ValueError, match='JSON'):
+    checkpoints.CheckpointManager(logdir, saver, {'env': object()})
+  with pytest.raises(ValueError, match='seed'):
+    checkpoints.CheckpointManager(logdir, saver, METADATA,
+                                  must_match=('seed',))
+  manager = checkpoints.CheckpointManager(logdir, saver, METADATA)
+  for step in (-1, 2.5):
+    with pytest.raises(ValueError, match='non-negative integer'):
+      manager.save(sess, step)
+
+
+def test_saving_an_older_step_raises(tmp_path):
+  _save_steps(str(tmp_path), [10])
+  with pytest.raises(ValueError, match='latest checkpoint .* of step 10'):
+    _save_steps(str(tmp_path), [5])
+
+
+# Imports TensorFlow once, then forks one saving child per line on stdin and
+# reports when that child is dead; each child resumes from the logdir, then
+# saves checkpoints with all variables equal to the step until it is killed.
+_FORKER = textwrap.dedent("""
+    import os
+    import sys
+    from graphrl.compat import session_config
+    from graphrl.compat import tf
+    from graphrl.training import checkpoints
+
+    def save_until_killed(logdir):
+      step_in = tf.placeholder(tf.int64, [])
+      ref = tf.Variable(tf.zeros([256]))
+      counter = tf.Variable(tf.constant(0, tf.int64), use_resource=True)
+      assign = tf.group(
+          ref.assign(tf.fill([256], tf.cast(step_in, tf.float32))),
+          counter.assign(step_in))
+      manager = checkpoints.CheckpointManager(
+          logdir, tf.train.Saver(), {'agent': 'test'}, keep=2)
+      with tf.Session(config=session_config()) as sess:
+        sess.run(tf.global_variables_initializer())
+        step = manager.restore(sess) or 0
+        values, count = sess.run([ref, counter])
+        assert (values == step).all() and count == step, (step, values, count)
+        print('restored', os.getpid(), step, flush=True)
+        while True:
+          step += 1
+          sess.run(assign, {step_in: step})
+          manager.save(sess, step)
+          print('saved', step, flush=True)
+
+    while sys.stdin.readline():
+      pid = os.fork()
+      if not pid:
+        save_until_killed(sys.argv[1])
+      os.waitpid(pid, 0)
+      print('dead', flush=True)
+    """)
+
+
+def test_sigkill_during_save_loop_leaves_restorable_logdir(tmp_path):
+  logdir = str(tmp_path)
+  rng = random.Random(0)
+  forker = subprocess.Popen([sys.executable, '-c', _FORKER, logdir],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+  last_saved = 0
+  for _ in range(5):
+    forker.stdin.write('fork\n')
+    forker.stdin.flush()
+    _, pid, restored = forker.stdout.readline().split()
+    # A save was announced only after it returned, so the restore finds it;
+    # the kill may also have come after the next one was committed.
+    assert last_saved <= int(restored) <= last_saved + 1
+    last_saved = int(restored)
+    time.sleep(rng.uniform(0.05, 0.25))
+    os.kill(int(pid), signal.SIGKILL)
+    for line in iter(forker.stdout.readline, 'dead\n'):
+      last_saved = int(line.split()[1])
+  forker.stdin.close()
+  assert forker.wait() == 0
+  forker.stdout.close()
+  manager = checkpoints.CheckpointManager(logdir, None, {'agent': 'test'})
+  steps = manager.steps()
+  # keep=2, plus one more when killed between a commit and the deletion.
+  assert len(steps) <= 3 and last_saved <= steps[-1] <= last_saved + 1
+  # The last child was killed too: its latest checkpoint reads back whole.
+  reader = tf.train.load_checkpoint(manager.path(steps[-1]))
+  for name in reader.get_variable_to_shape_map():
+    assert (reader.get_tensor(name) == steps[-1]).all()
+
+
+if __name__ == '__main__':
+  sys.exit(pytest.main([__file__]))

@@ -1,0 +1,197 @@
+"""End-to-end tests of the `graphrl.train` and `graphrl.evaluate` binaries.
+
+Each test runs the binaries as a user would, in a subprocess, on short
+CartPole runs: bad input, resume, SIGTERM, SIGKILL, NaN and reproducibility.
+"""
+
+import csv
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# A small, fast configuration: training starts after 200 steps.
+SMALL = ['--env=CartPole-v1', '--hidden_sizes=16', '--batch_size=16',
+         '--replay_capacity=1000', '--learning_starts=200',
+         '--epsilon_steps=500', '--eval_every=0', '--eval_episodes=2',
+         '--checkpoint_every=200', '--progress_every_s=1000']
+
+
+def _run(module, *args, timeout=300):
+  env = dict(os.environ, PYTHONPATH=ROOT)
+  return subprocess.run(
+      [sys.executable, '-m', module] + list(args), cwd=ROOT, env=env,
+      capture_output=True, text=True, timeout=timeout)
+
+
+def train(*args, **kwargs):
+  return _run('graphrl.train', *args, **kwargs)
+
+
+def _summary(process):
+  assert process.returncode == 0, process.stderr
+  return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+def _snapshot(directory):
+  """{relative path: sha256} of every file below `directory`."""
+  digests = {}
+  for root, _, files in os.walk(directory):
+    for name in files:
+      path = os.path.join(root, name)
+      with open(path, 'rb') as f:
+        digests[os.path.relpath(path, directory)] = hashlib.sha256(
+            f.read()).hexdigest()
+  return digests
+
+
+def _returns(logdir):
+  with open(os.path.join(logdir, 'episodes.csv'), encoding='utf-8') as f:
+    return [(int(row['step']), float(row['return']))
+            for row in csv.DictReader(f)]
+
+
+def _assert_one_line_error(process, *fragments):
+  assert process.returncode == 2, (process.stdout, process.stderr)
+  lines = [line for line in process.stderr.splitlines()
+           if line.startswith('error:') or 'Traceback' in line]
+  assert len(lines) == 1 and lines[0].startswith('error: '), process.stderr
+  for fragment in fragments:
+    assert fragment in lines[0], lines[0]
+
+
+@pytest.mark.parametrize('flag, fragment', [
+    ('--env=CartPole-v9', 'Unknown environment id'),
+    ('--agent=sarsa', 'agent'),
+    ('--env=Pendulum-v1', 'discrete action space'),
+    ('--replay_capacity=8', 'replay_capacity (8) must be at least batch_size'),
+    ('--learning_rate=0', 'learning_rate must be positive'),
+    ('--gamma=1.5', 'gamma must lie in [0, 1]'),
+    ('--num_steps=abc', 'num_steps'),
+    ('--flagfile=flags/no_such.flags', 'no_such.flags'),
+])
+def test_bad_input_is_one_line_error(tmp_path, flag, fragment):
+  process = train(*SMALL, '--num_steps=100', '--logdir=%s' % tmp_path, flag)
+  _assert_one_line_error(process, fragment)
+  assert not os.listdir(tmp_path)
+
+
+def test_resume_continues_from_the_last_checkpoint(tmp_path):
+  logdir = str(tmp_path / 'run')
+  first = _summary(train(*SMALL, '--num_steps=400', '--logdir=' + logdir))
+  assert first['steps'] == 400
+  second = train(*SMALL, '--num_steps=800', '--logdir=' + logdir)
+  assert 'Resuming from the checkpoint of step 400' in second.stdout
+  assert _summary(second)['steps'] == 800
+  steps = [step for step, _ in _returns(logdir)]
+  assert steps == sorted(steps) and len(set(steps)) == len(steps)
+  evaluation = _summary(_run('graphrl.evaluate', '--logdir=' + logdir,
+                             '--episodes=3'))
+  assert evaluation['episodes'] == 3 and evaluation['checkpoint_step'] == 800
+  assert 1 <= evaluation['min_return'] <= evaluation['max_return'] <= 500
+
+
+def test_same_seed_same_returns(tmp_path):
+  runs = []
+  for name in ('a', 'b'):
+    logdir = str(tmp_path / name)
+    _summary(train(*SMALL, '--num_steps=1500', '--seed=3', '--logdir=' + logdir))
+    runs.append(_returns(logdir))
+  assert runs[0] == runs[1] and len(runs[0]) > 10
+  other = str(tmp_path / 'other_seed')
+  _summary(train(*SMALL, '--num_steps=1500', '--seed=4', '--logdir=' + other))
+  assert _returns(other) != runs[0]
+
+
+def test_other_agents_logdir_is_refused_and_untouched(tmp_path):
+  logdir = str(tmp_path / 'run')
+  _summary(train(*SMALL, '--num_steps=200', '--logdir=' + logdir))
+  before = _snapshot(logdir)
+  process = train(*SMALL, '--num_steps=400', '--env=Acrobot-v1',
+                  '--logdir=' + logdir)
+  _assert_one_line_error(process, 'env')
+  assert _snapshot(logdir) == before
+
+
+def test_unreadable_checkpoint_is_refused_and_untouched(tmp_path):
+  logdir = str(tmp_path / 'run')
+  _summary(train(*SMALL, '--num_steps=200', '--logdir=' + logdir))
+  checkpoint = os.path.join(logdir, 'checkpoints', 'ckpt-200')
+  data = [name for name in os.listdir(checkpoint) if '.data-' in name][0]
+  with open(os.path.join(checkpoint, data), 'r+b') as f:
+    f.truncate(10)
+  before = _snapshot(logdir)
+  process = train(*SMALL, '--num_steps=400', '--logdir=' + logdir)
+  _assert_one_line_error(process, 'ckpt-200')
+  assert _snapshot(logdir) == before
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+  logdir = str(tmp_path / 'run')
+  process = train(*SMALL, '--num_steps=5000', '--logdir=' + logdir,
+                  '--learning_rate=1e30', '--grad_clip=0', '--loss=mse')
+  _assert_one_line_error(process, 'the loss became', 'last good checkpoint '
+                         'is step 200')
+  assert sorted(os.listdir(os.path.join(logdir, 'checkpoints'))) == [
+      'checkpoint', 'ckpt-200']
+
+
+def _start(logdir, num_steps):
+  env = dict(os.environ, PYTHONPATH=ROOT)
+  return subprocess.Popen(
+      [sys.executable, '-m', 'graphrl.train', *SMALL,
+       '--num_steps=%d' % num_steps, '--logdir=' + logdir],
+      cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+      text=True)
+
+
+def _wait_for_checkpoint(logdir, process, timeout=120):
+  directory = os.path.join(logdir, 'checkpoints')
+  deadline = time.time() + timeout
+  while time.time() < deadline and process.poll() is None:
+    if os.path.isdir(directory) and any(
+        name.startswith('ckpt-') for name in os.listdir(directory)):
+      return
+    time.sleep(0.05)
+  raise AssertionError('no checkpoint appeared')
+
+
+def test_sigterm_saves_and_resumes(tmp_path):
+  logdir = str(tmp_path / 'run')
+  process = _start(logdir, 10**6)
+  _wait_for_checkpoint(logdir, process)
+  process.send_signal(signal.SIGTERM)
+  stdout, stderr = process.communicate(timeout=60)
+  assert process.returncode == 0, stderr
+  summary = json.loads(stdout.strip().splitlines()[-1])
+  assert summary['stopped_early'] and summary['steps'] > 200
+  resumed = train(*SMALL, '--num_steps=%d' % (summary['steps'] + 10),
+                  '--logdir=' + logdir)
+  assert ('Resuming from the checkpoint of step %d' % summary['steps']
+          in resumed.stdout)
+
+
+def test_sigkill_at_any_moment_resumes(tmp_path):
+  logdir = str(tmp_path / 'run')
+  for delay in (0.0, 0.7, 1.9):
+    process = _start(logdir, 10**6)
+    _wait_for_checkpoint(logdir, process)
+    time.sleep(delay)
+    process.kill()
+    process.communicate()
+  resumed = train(*SMALL, '--num_steps=50', '--logdir=' + logdir)
+  summary = _summary(resumed)
+  assert 'Resuming from the checkpoint' in resumed.stdout
+  steps = [step for step, _ in _returns(logdir)]
+  assert all(step <= summary['steps'] for step in steps)
+  assert len(set(steps)) == len(steps)
+
+
+if __name__ == '__main__':
+  sys.exit(pytest.main([__file__]))
