@@ -25,16 +25,19 @@ _CONTROL_FLOW_OP_TYPES = frozenset([
     'RefExit', 'NextIteration', 'RefNextIteration', 'LoopCond'])
 
 
-def get_backward_walk_ops(output, stop_at=None):
+def get_backward_walk_ops(output, stop_at=None, control_inputs=False):
   """The ops that `output` depends on, in topological order.
 
-  Walks data and control inputs backwards from `output` without crossing the
-  tensors and ops in `stop_at`: the producer of a stop tensor is reached only
-  through its other outputs or control edges, a stop op is never reached.
+  Walks data inputs backwards from `output` without crossing the tensors and
+  ops in `stop_at`: the producer of a stop tensor is reached only through its
+  other outputs (or control edges), a stop op is never reached. Control edges
+  are followed out of `NoOp`s, the ops of `tf.group` whose only meaning is
+  their control inputs, and out of every op if `control_inputs` is True.
 
   Args:
     output: a `tf.Tensor`, `tf.Operation`, or nested list/tuple of them.
     stop_at: optional iterable of `tf.Tensor`s and `tf.Operation`s.
+    control_inputs: whether to follow the control inputs of every op.
 
   Returns:
     A list of `tf.Operation`s, every op after the ops it depends on (cycles of
@@ -54,7 +57,10 @@ def get_backward_walk_ops(output, stop_at=None):
     if isinstance(item, tf.Tensor):
       return [] if item in stop_tensors else [item.op]
     tensors = [t for t in item.inputs if t not in stop_tensors]
-    return [t.op for t in tensors] + list(item.control_inputs)
+    ops = [t.op for t in tensors]
+    if control_inputs or item.type == 'NoOp':
+      ops += list(item.control_inputs)
+    return ops
 
   order, visited = [], set()
   for seed in tf.nest.flatten(output):
@@ -80,32 +86,35 @@ def get_backward_walk_ops(output, stop_at=None):
 def graph_replace(output, replacements, name='bound'):
   """Copies the graph of `output` with `replacements` substituted.
 
-  Every op that (transitively) reads a replaced tensor is copied, with its
-  attributes, device and control dependencies, into a new name scope
-  `<current scope>/<name>[_N]/`; data and control inputs that were copied are
-  rewired to the copies. All other ops, constants and variables included, are
-  reused, so running a copy still triggers the original control dependencies
-  that do not depend on a replaced tensor. Colocation constraints (`_class`)
-  name the original ops and are not copied.
+  Every op on a data path from a replaced tensor to `output` (as walked by
+  `get_backward_walk_ops`) is copied, with its attributes, device and control
+  dependencies, into a new name scope `<current scope>/<name>[_N]/`; inputs
+  that were copied are rewired to the copies. All other ops, constants and
+  variables included, are reused. A control input is never copied, even when
+  it reads a replaced tensor: copying it would repeat its side effect (a
+  replay-buffer write, a counter), so the copies wait for the original, as
+  with `tf.contrib.graph_editor`. Colocation constraints (`_class`) name the
+  original ops and are not copied.
 
   Args:
-    output: a `tf.Tensor` or a nested list/tuple of tensors.
+    output: a `tf.Tensor` or `tf.Operation` (e.g. an update op), or a nested
+      list/tuple of them.
     replacements: dict {tf.Tensor: tensor-like}; each value must have the
       dtype of its key and a compatible shape.
     name: name of the scope the copies are created in.
 
   Returns:
-    The copies of `output` in the structure of `output`; a tensor that depends
-    on no replaced tensor is returned as is.
+    The copies of `output` in the structure of `output`; a tensor or op that
+    depends on no replaced tensor is returned as is.
 
   Raises:
-    TypeError: if `output` or a key of `replacements` is not a tensor.
+    TypeError: if `output` holds other than tensors and ops, or a key of
+      `replacements` is not a tensor.
     ValueError: on a dtype or shape mismatch, or if an op that would have to
       be copied is a TF1 control-flow op.
   """
-  for tensor in tf.nest.flatten(output):
-    if not isinstance(tensor, tf.Tensor):
-      raise TypeError('output must hold only tensors, got %r' % (tensor,))
+  for item in tf.nest.flatten(output):
+    _check_tensor_or_op(item, 'output')
   mapping = {}
   for key, value in replacements.items():
     if not isinstance(key, tf.Tensor):
@@ -124,7 +133,9 @@ def graph_replace(output, replacements, name='bound'):
         copies[op] = _copy_op(op, mapping, copies)
         for old, new in zip(op.outputs, copies[op].outputs):
           mapping.setdefault(old, new)
-  return tf.nest.map_structure(lambda t: mapping.get(t, t), output)
+  return tf.nest.map_structure(
+      lambda x: copies.get(x, x) if isinstance(x, tf.Operation)
+      else mapping.get(x, x), output)
 
 
 def bind(output, inputs):
@@ -142,7 +153,7 @@ def bind(output, inputs):
   modified.
 
   Args:
-    output: a `tf.Tensor` or nested list/tuple of tensors.
+    output: a `tf.Tensor` or `tf.Operation`, or a nested list/tuple of them.
     inputs: dict {tf.Tensor or tf.Variable: tensor-like or tf.Variable}.
 
   Returns:

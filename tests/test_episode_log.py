@@ -125,5 +125,29 @@ def test_atomic_write_replaces_file(tmp_path):
   assert os.listdir(tmp_path) == ['state.txt']
 
 
+def test_step_log_appends_truncates_and_reopens(tmp_path):
+  logdir = str(tmp_path)
+  with episode_log.StepLog(logdir, 'evaluations.csv') as log:
+    for step in (100, 200, 300):
+      log.append(step, mean_return=step / 10)
+    log.truncate_after(200)
+  # A reopened log keeps its columns and refuses others.
+  with episode_log.StepLog(logdir, 'evaluations.csv') as log:
+    log.append(250, mean_return=7.5)
+    with pytest.raises(ValueError, match='has columns step,mean_return'):
+      log.append(260, other=1)
+  rows = episode_log.read_rows(os.path.join(logdir, 'evaluations.csv'))
+  assert rows == [{'step': 100, 'mean_return': 10.0},
+                  {'step': 200, 'mean_return': 20.0},
+                  {'step': 250, 'mean_return': 7.5}]
+
+
+def test_read_rows_refuses_a_file_without_step_column(tmp_path):
+  path = tmp_path / 'x.csv'
+  path.write_text('a,b\n1,2\n')
+  with pytest.raises(ValueError, match='is not a step log'):
+    episode_log.read_rows(str(path))
+
+
 if __name__ == '__main__':
   sys.exit(pytest.main([__file__]))

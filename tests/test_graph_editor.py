@@ -58,12 +58,23 @@ def test_get_backward_walk_ops_stop_at(graph):
   assert graph_editor.get_backward_walk_ops(s, stop_at=[s]) == []
 
 
-def test_get_backward_walk_ops_follows_control_inputs(graph):
+def test_get_backward_walk_ops_follows_control_inputs_on_request(graph):
   x = tf.placeholder(tf.float32, name='x')
-  gate = tf.no_op(name='gate')
+  gate = tf.identity(x, name='gate')
   with tf.control_dependencies([gate]):
     y = tf.identity(x, name='y')
-  assert _names(graph_editor.get_backward_walk_ops(y)) == ['x', 'gate', 'y']
+  assert _names(graph_editor.get_backward_walk_ops(y)) == ['x', 'y']
+  assert _names(graph_editor.get_backward_walk_ops(
+      y, control_inputs=True)) == ['x', 'gate', 'y']
+
+
+def test_get_backward_walk_ops_walks_into_groups(graph):
+  x = tf.placeholder(tf.float32, name='x')
+  a = tf.identity(x, name='a')
+  b = tf.identity(x, name='b')
+  group = tf.group(a, b, name='group')
+  assert _names(graph_editor.get_backward_walk_ops(group)) == [
+      'x', 'a', 'b', 'group']
 
 
 def test_get_backward_walk_ops_rejects_non_tensors(graph):
@@ -143,7 +154,7 @@ def test_graph_replace_reused_control_input_still_runs(graph, sess):
   assert sess.run(counter) == 1
 
 
-def test_graph_replace_rewires_copied_control_input(graph, sess):
+def test_graph_replace_never_copies_a_control_input(graph, sess):
   counter = tf.Variable(0, name='counter')
   x = tf.placeholder(tf.int32, [], name='x')
   increment = counter.assign_add(x)
@@ -151,11 +162,10 @@ def test_graph_replace_rewires_copied_control_input(graph, sess):
     y = 2 * x
   copy = graph_editor.graph_replace(y, {x: tf.constant(5)})
   sess.run(tf.global_variables_initializer())
-  # The copy runs the copied increment, counter = 0 + 5, and gives 2 * 5; the
-  # original increment would need a feed for x and fail.
-  assert sess.run(copy) == 10
-  assert sess.run(counter) == 5
-  assert increment.op not in copy.op.control_inputs
+  # The copy computes 2 * 5 and waits for the original increment, which adds
+  # the fed 7 once: a copied increment would have added 5 too (counter 12).
+  assert sess.run(copy, {x: 7}) == 10
+  assert sess.run(counter) == 7
 
 
 @pytest.mark.parametrize('use_resource', [False, True])
@@ -184,8 +194,23 @@ def test_graph_replace_bad_input(graph):
     graph_editor.graph_replace(y, {x: tf.zeros([2], tf.float64)})
   with pytest.raises(TypeError, match='keys must be tensors'):
     graph_editor.graph_replace(y, {'x': tf.zeros([2])})
-  with pytest.raises(TypeError, match='output must hold only tensors'):
-    graph_editor.graph_replace([y.op], {x: tf.zeros([2])})
+  with pytest.raises(TypeError, match='output must hold tensors and ops'):
+    graph_editor.graph_replace(['y'], {x: tf.zeros([2])})
+
+
+def test_graph_replace_copies_an_update_op(graph, sess):
+  # An assign op rebound to read v2 instead of v: w <- w + v2 = 0 + 5.
+  w = tf.Variable(0.0, use_resource=True)
+  v = tf.Variable(1.0, use_resource=True)
+  v2 = tf.Variable(5.0, use_resource=True)
+  update = w.assign_add(v.read_value()).op
+  rebound = graph_editor.bind(update, {v: v2})
+  assert isinstance(rebound, tf.Operation) and rebound is not update
+  sess.run(tf.global_variables_initializer())
+  sess.run(rebound)
+  assert sess.run(w) == 5.0
+  sess.run(update)
+  assert sess.run(w) == 6.0
 
 
 def test_graph_replace_rejects_v1_control_flow(graph):

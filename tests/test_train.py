@@ -101,11 +101,11 @@ def test_same_seed_same_returns(tmp_path):
   runs = []
   for name in ('a', 'b'):
     logdir = str(tmp_path / name)
-    _summary(train(*SMALL, '--num_steps=1500', '--seed=3', '--logdir=' + logdir))
+    _summary(train(*SMALL, '--num_steps=4000', '--seed=3', '--logdir=' + logdir))
     runs.append(_returns(logdir))
   assert runs[0] == runs[1] and len(runs[0]) > 10
   other = str(tmp_path / 'other_seed')
-  _summary(train(*SMALL, '--num_steps=1500', '--seed=4', '--logdir=' + other))
+  _summary(train(*SMALL, '--num_steps=4000', '--seed=4', '--logdir=' + other))
   assert _returns(other) != runs[0]
 
 

@@ -20,6 +20,14 @@ The target network Q_T is, by `target_update`:
   'hard': a second network copied from Q every `target_update_period`
           train steps;
   'soft': a second network moved by tau towards Q after every train step.
+
+Ops that share state run in a fixed order within one `Session.run`, set by
+control dependencies: act (reads Q, counts steps) -> store (writes the
+buffer) -> sample -> gradients (all of them, GATE_GRAPH) -> apply -> target
+update (reads the updated Q). Together with single-threaded sessions this
+makes a seeded run reproducible. The EMA update of `targets.moving_average`
+is built before the optimizer exists, so it is rebound with the graph editor
+to read the weights after the gradient step.
 """
 
 import dataclasses
@@ -27,6 +35,7 @@ import dataclasses
 import numpy as np
 
 from graphrl import exploration
+from graphrl import graph_editor
 from graphrl import losses
 from graphrl import networks
 from graphrl import replay
@@ -190,21 +199,24 @@ class DQNAgent:
     if c.replay == 'prioritized':
       self.buffer = replay.PrioritizedReplayBuffer(
           self.transition, c.replay_capacity)
-      self.store = self.buffer.append(None, self.transition)
+      with tf.control_dependencies([self.explore_action]):
+        self.store = self.buffer.append(None, self.transition)
     else:
       self.buffer = replay.ReplayBuffer(self.transition, c.replay_capacity)
-      self.store = self.buffer.append(self.transition)
+      with tf.control_dependencies([self.explore_action]):
+        self.store = self.buffer.append(self.transition)
 
   def _build_train(self):
     c = self.config
-    if c.replay == 'prioritized':
-      progress = tf.minimum(
-          1.0, tf.cast(self.env_steps, tf.float32) / float(c.total_steps))
-      beta = c.priority_beta + (1.0 - c.priority_beta) * progress
-      items, indices, weights = self.buffer.sample_with_info(
-          c.batch_size, temperature=1.0 / c.priority_exponent, beta=beta)
-    else:
-      items, indices, weights = self.buffer.sample(c.batch_size), None, None
+    with tf.control_dependencies([self.store]):
+      if c.replay == 'prioritized':
+        progress = tf.minimum(
+            1.0, tf.cast(self.env_steps, tf.float32) / float(c.total_steps))
+        beta = c.priority_beta + (1.0 - c.priority_beta) * progress
+        items, indices, weights = self.buffer.sample_with_info(
+            c.batch_size, temperature=1.0 / c.priority_exponent, beta=beta)
+      else:
+        items, indices, weights = self.buffer.sample(c.batch_size), None, None
     observ, action, reward, next_observ, discount = items
     q = self.q_values(observ)
     q_sa = losses.action_values(q, action)
@@ -220,13 +232,14 @@ class DQNAgent:
     loss, td = losses.td_loss(q_sa, target, kind=c.loss, weights=weights)
     online_vars = networks.get_variables('dqn/q')
     optimizer = tf.train.AdamOptimizer(c.learning_rate, epsilon=c.adam_epsilon)
-    grads, variables = zip(*optimizer.compute_gradients(loss, online_vars))
+    grads, variables = zip(*optimizer.compute_gradients(
+        loss, online_vars, gate_gradients=optimizer.GATE_GRAPH))
     if c.grad_clip:
       grads, _ = tf.clip_by_global_norm(grads, c.grad_clip)
     apply = optimizer.apply_gradients(zip(grads, variables))
     with tf.control_dependencies([apply]):
       count = self.train_steps.assign_add(1)
-      after = [update_target(count)]
+      after = [update_target(count, online_vars)]
       if indices is not None:
         after.append(self.buffer.update_priorities(
             indices, tf.abs(td) + c.priority_epsilon))
@@ -237,13 +250,23 @@ class DQNAgent:
     self.train = tf.group(apply, count, *after)
 
   def _target_network(self, next_observ, next_q_online):
-    """Returns Q_T(s', .), the op syncing Q_T to Q, and f(train_step) -> op."""
+    """Returns Q_T(s', .), the op syncing Q_T to Q, and the update.
+
+    The update is f(train_step, online_vars) -> op, called in a control
+    context after the gradient step.
+    """
     c = self.config
     if c.target_update == 'ema':
       next_q_target, ema_update = targets.moving_average(
           next_q_online, c.target_decay)
+
+      def update_after_step(_, online_vars):
+        # Rebind the update to reads made after the step (this context).
+        return graph_editor.bind(
+            ema_update, {v: v.read_value() for v in online_vars})
+
       # The shadows start as copies of the weights: nothing to sync.
-      return next_q_target, tf.no_op(), lambda _: ema_update
+      return next_q_target, tf.no_op(), update_after_step
     next_q_target = self._network(next_observ, 'q_target')
     online = networks.get_variables('dqn/q')
     target = networks.get_variables('dqn/q_target')
@@ -251,12 +274,12 @@ class DQNAgent:
       tf.get_collection_ref(tf.GraphKeys.TRAINABLE_VARIABLES).remove(variable)
     sync = targets.hard_update(online, target)
     if c.target_update == 'hard':
-      def update(step):
+      def update(step, unused_vars):
         return tf.cond(tf.equal(step % c.target_update_period, 0),
                        lambda: targets.hard_update(online, target),
                        tf.no_op)
     else:
-      def update(_):
+      def update(unused_step, unused_vars):
         return targets.soft_update(online, target, c.tau)
     return tf.stop_gradient(next_q_target), sync, update
 

@@ -1,10 +1,12 @@
-"""The per-episode CSV log of a training run, `logdir/episodes.csv`.
+"""CSV logs of a training run: `StepLog` and the episode log `episodes.csv`.
 
-One row per finished episode: step, episode, return, length, wall_time and any
-extra columns the agent reports. Rows are flushed as they are written, so a
-killed run loses at most the row being written; `truncate_after` drops rows
-newer than the checkpoint a run resumes from. Also holds `atomic_write`, the
-crash-safe file replacement the training runtime uses for small files.
+`EpisodeLog` writes one row per finished episode: step, episode, return,
+length, wall_time and any extra columns the agent reports; `StepLog` rows of
+other records (e.g. evaluations) keyed by step. Rows are flushed as they are
+written, so a killed run loses at most the row being written;
+`truncate_after` drops rows newer than the checkpoint a run resumes from.
+Also holds `atomic_write`, the crash-safe file replacement the training
+runtime uses for small files.
 """
 
 import csv
@@ -14,6 +16,7 @@ import time
 
 FILENAME = 'episodes.csv'
 COLUMNS = ('step', 'episode', 'return', 'length', 'wall_time')
+STEP_COLUMNS = ('step',)
 # Names of temporary files start with this; a killed process may leave them.
 TEMP_PREFIX = '.tmp-'
 
@@ -72,16 +75,20 @@ def _drop_unfinished_line(path):
     f.truncate(f.read().rfind(b'\n') + 1)
 
 
-def _parse(path):
-  """Header and rows (lists of strings) of the complete lines of `path`."""
+def _parse(path, columns=COLUMNS):
+  """Header and rows (lists of strings) of the complete lines of `path`.
+
+  The header must start with `columns`.
+  """
   lines = _complete_lines(path)
   if not lines:
     return None, []
   rows = list(csv.reader(lines))
   header = rows[0]
-  if tuple(header[:len(COLUMNS)]) != COLUMNS:
-    raise ValueError('%s is not an episode log: header %s does not start '
-                     'with %s' % (path, ','.join(header), ','.join(COLUMNS)))
+  if tuple(header[:len(columns)]) != tuple(columns):
+    kind = 'an episode log' if columns == COLUMNS else 'a step log'
+    raise ValueError('%s is not %s: header %s does not start with %s' % (
+        path, kind, ','.join(header), ','.join(columns)))
   for number, row in enumerate(rows[1:], start=2):
     if len(row) != len(header):
       raise ValueError('%s line %d has %d fields, the header %d'
@@ -106,53 +113,54 @@ def read_episodes(path_or_logdir):
   path = path_or_logdir
   if os.path.isdir(path):
     path = os.path.join(path, FILENAME)
-  header, rows = _parse(path)
+  return _read(path, COLUMNS)
+
+
+def read_rows(path):
+  """Reads a `StepLog` file: a list of dicts as for `read_episodes`."""
+  return _read(path, STEP_COLUMNS)
+
+
+def _read(path, columns):
+  header, rows = _parse(path, columns)
   return [dict(zip(header, map(_number, row))) for row in rows]
 
 
-class EpisodeLog:
-  """Appends finished episodes to `logdir/episodes.csv`.
+class StepLog:
+  """Appends rows keyed by an environment step to a CSV file of a logdir.
 
   The columns are fixed by the existing file or else by the first `append`:
-  `COLUMNS` followed by the names of its extras.
+  `step` followed by the names of its values. Rows are flushed as written.
   """
 
-  def __init__(self, logdir, clock=time.time):
-    """Opens the log of `logdir`; `clock()` gives the wall_time column."""
+  _columns = STEP_COLUMNS
+
+  def __init__(self, logdir, filename):
     os.makedirs(logdir, exist_ok=True)
-    self._path = os.path.join(logdir, FILENAME)
-    self._clock = clock
+    self._path = os.path.join(logdir, filename)
     self._header = None
     if os.path.exists(self._path):
-      self._header, _ = _parse(self._path)
+      self._header, _ = _parse(self._path, self._columns)
     self._file = None
 
   @property
   def path(self):
     return self._path
 
-  def append(self, step, episode, episode_return, length, **extras):
-    """Writes one episode's row and flushes it to the file.
-
-    Args:
-      step: environment steps taken when the episode finished.
-      episode: index of the episode.
-      episode_return: undiscounted sum of the episode's rewards.
-      length: number of steps of the episode.
-      **extras: further numeric columns, e.g. `epsilon=0.1`.
+  def append(self, step, **values):
+    """Writes the row of `step` and flushes it to the file.
 
     Raises:
-      ValueError: the extras differ from the log's columns.
+      ValueError: the values' names differ from the log's columns.
     """
-    header = list(COLUMNS) + list(extras)
+    header = ['step'] + list(values)
     if self._header is None:
       self._header = header
       self._write_line(header)
     elif sorted(header) != sorted(self._header):
-      raise ValueError('episode log %s has columns %s, got %s'
+      raise ValueError('log %s has columns %s, got %s'
                        % (self._path, ','.join(self._header), ','.join(header)))
-    values = {'step': step, 'episode': episode, 'return': episode_return,
-              'length': length, 'wall_time': self._clock(), **extras}
+    values['step'] = step
     self._write_line([values[name] for name in self._header])
 
   def truncate_after(self, step):
@@ -168,7 +176,7 @@ class EpisodeLog:
     self.close()
     if not os.path.exists(self._path):
       return
-    header, rows = _parse(self._path)
+    header, rows = _parse(self._path, self._columns)
     if header is None:
       return
     position = header.index('step')
@@ -195,3 +203,35 @@ class EpisodeLog:
 
   def __exit__(self, *unused_exc_info):
     self.close()
+
+
+class EpisodeLog(StepLog):
+  """Appends finished episodes to `logdir/episodes.csv`.
+
+  The columns are `COLUMNS` followed by the names of the first `append`'s
+  extras.
+  """
+
+  _columns = COLUMNS
+
+  def __init__(self, logdir, clock=time.time):
+    """Opens the log of `logdir`; `clock()` gives the wall_time column."""
+    super().__init__(logdir, FILENAME)
+    self._clock = clock
+
+  def append(self, step, episode, episode_return, length, **extras):  # pylint: disable=arguments-differ
+    """Writes one episode's row and flushes it to the file.
+
+    Args:
+      step: environment steps taken when the episode finished.
+      episode: index of the episode.
+      episode_return: undiscounted sum of the episode's rewards.
+      length: number of steps of the episode.
+      **extras: further numeric columns, e.g. `epsilon=0.1`.
+
+    Raises:
+      ValueError: the extras differ from the log's columns.
+    """
+    values = {'episode': episode, 'return': episode_return, 'length': length,
+              'wall_time': self._clock(), **extras}
+    super().append(step, **values)

@@ -6,7 +6,9 @@ after `learning_starts`, takes a gradient step. Around it the loop keeps the
 run's records: TensorBoard scalars, `episodes.csv`, a progress line,
 periodic greedy evaluations (`evaluations.csv`), crash-safe checkpoints
 (weights, optimizer, target network, counters and the replay buffer) and a
-clean stop on SIGTERM/SIGINT.
+clean stop on SIGTERM/SIGINT. The `train_s` columns count the seconds of
+this process's loop up to the row, evaluations excluded (the measure of the
+time-to-solve benchmark); a resumed run counts from its own start.
 
 The agent provides, in the default graph:
   observ, explore_action, greedy_action: acting
@@ -101,38 +103,49 @@ class OffPolicyLoop:
       steps, episodes = int(steps), int(episodes)
       os.makedirs(self._logdir, exist_ok=True)
       with episode_log.EpisodeLog(self._logdir) as log, \
+          episode_log.StepLog(self._logdir, EVALUATIONS_FILENAME) as evals, \
           summaries.ScalarWriter(self._logdir, restored) as writer, \
           signals.StopRequest() as stop:
-        log.truncate_after(steps)  # Episodes a killed run logged later.
+        log.truncate_after(steps)  # Rows a killed run logged later.
+        evals.truncate_after(steps)
         if restored is not None:
           print('Resuming from the checkpoint of step %d.' % steps, flush=True)
-        return self._loop(sess, steps, episodes, log, writer, stop)
+        return self._loop(sess, steps, episodes, log, evals, writer, stop)
 
-  def _loop(self, sess, steps, episodes, log, writer, stop):
+  def _loop(self, sess, steps, episodes, log, evals, writer, stop):
     c, agent = self._config, self._agent
     start_steps, start_time = steps, time.time()
+    self._start_time, self._eval_s = start_time, 0.0
     meter = progress.Progress(c.num_steps, interval_s=c.progress_every_s,
                               start_step=steps)
     last_eval, reached = None, False
     next_eval = _next_multiple(steps, c.eval_every)
     next_checkpoint = _next_multiple(steps, c.checkpoint_every)
     next_summary = _next_multiple(steps, c.summary_every)
+    # Callables skip Session.run's per-call parsing of fetches and feeds.
+    feeds = [agent.observ] + list(agent.transition)
+    act = sess.make_callable([agent.explore_action], [agent.observ])
+    act_store = sess.make_callable([agent.explore_action, agent.store], feeds)
+    # A train step samples after the store (control dependency): it always
+    # stores a transition.
+    act_store_train = sess.make_callable(
+        [agent.explore_action, agent.store] + self._train_fetches, feeds)
     pending = None
     time_step = self._env.reset()
     episode_return, episode_length = 0.0, 0
     while steps < c.num_steps and not stop.requested and not reached:
-      feed = {agent.observ: time_step.observation[None]}
-      fetches = [agent.explore_action]
-      if pending is not None:
-        feed.update(zip(agent.transition, pending))
-        fetches.append(agent.store)
-      train = steps >= c.learning_starts and steps % c.train_every == 0
+      observ = time_step.observation[None]
+      train = (pending is not None and steps >= c.learning_starts and
+               steps % c.train_every == 0)
       if train:
-        fetches.extend(self._train_fetches)
-      results = sess.run(fetches, feed)
+        results = act_store_train(observ, *pending)
+      elif pending is not None:
+        results = act_store(observ, *pending)
+      else:
+        results = act(observ)
       action = results[0][0]
       if train:
-        loss = results[-len(self._train_fetches) + 1]
+        loss = results[3]
         if not math.isfinite(loss):
           raise cli.UserError(
               'the loss became %s at step %d; stopped without saving, the '
@@ -147,7 +160,8 @@ class OffPolicyLoop:
       finished = None
       if next_step.is_last():
         episodes += 1
-        log.append(steps, episodes, episode_return, episode_length)
+        log.append(steps, episodes, episode_return, episode_length,
+                   train_s=round(self._train_seconds(), 4))
         writer.scalars({'episode/return': episode_return,
                         'episode/length': episode_length}, steps)
         finished, episode_return, episode_length = episode_return, 0.0, 0
@@ -164,7 +178,7 @@ class OffPolicyLoop:
         writer.scalars(scalars, steps)
       if c.eval_every and steps >= next_eval:
         next_eval = _next_multiple(steps, c.eval_every)
-        last_eval = self._evaluate(sess, steps, writer)
+        last_eval = self._evaluate(sess, steps, writer, evals)
         reached = (c.stop_eval_return is not None and
                    last_eval['mean_return'] >= c.stop_eval_return)
       if steps >= next_checkpoint:
@@ -175,35 +189,39 @@ class OffPolicyLoop:
       print('Stop requested: saving the checkpoint of step %d.' % steps,
             flush=True)
     elif not reached and (last_eval is None or last_eval['step'] != steps):
-      last_eval = self._evaluate(sess, steps, writer)
+      last_eval = self._evaluate(sess, steps, writer, evals)
     self._save(sess, steps, episodes, writer)
     meter.close()
     return {
         'steps': steps,
         'episodes': episodes,
         'wall_s': round(time.time() - start_time, 3),
+        'eval_s': round(self._eval_s, 3),
         'stopped_early': bool(stop.requested),
         'eval': last_eval,
         'reached_stop_eval_return': bool(reached),
     }
 
-  def _evaluate(self, sess, steps, writer):
+  def _train_seconds(self):
+    """Seconds since this process's loop started, evaluations excluded."""
+    return time.time() - self._start_time - self._eval_s
+
+  def _evaluate(self, sess, steps, writer, evals):
     """Greedy episodes, one per member of the evaluation environment."""
     agent = self._agent
 
     def policy(observ):
       return sess.run(agent.greedy_action, {agent.observ: observ})
 
+    train_s = self._train_seconds()
+    started = time.time()
     returns, lengths = evaluation.run_episodes(self._eval_env, policy)
-    result = dict(step=steps, **evaluation.summarize(returns, lengths))
+    self._eval_s += time.time() - started
+    result = dict(step=steps, train_s=round(train_s, 4),
+                  **evaluation.summarize(returns, lengths))
     writer.scalars({'eval/mean_return': result['mean_return'],
                     'eval/min_return': result['min_return']}, steps)
-    path = os.path.join(self._logdir, EVALUATIONS_FILENAME)
-    header = not os.path.exists(path)
-    with open(path, 'a', encoding='utf-8') as f:
-      if header:
-        f.write(','.join(result) + '\n')
-      f.write(','.join(str(result[key]) for key in result) + '\n')
+    evals.append(**result)
     print('Greedy evaluation at step %d: mean return %.1f over %d episodes '
           '(min %.1f, max %.1f).' % (
               steps, result['mean_return'], result['episodes'],

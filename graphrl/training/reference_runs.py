@@ -1,0 +1,75 @@
+"""Reference runs: train a flagfile's agent in a subprocess, read its records.
+
+Shared by the learning-regression tests (`tests/test_reference_numbers.py`),
+the script that records their reference numbers and the time-to-solve
+benchmark, so that all three measure the same thing the same way.
+
+Time to solve is read from a run's records (see `graphrl.training.off_policy`):
+  training: the first episode after which the mean return of the last
+            `window` training episodes reaches the threshold;
+  greedy:   the first greedy evaluation whose mean return reaches it;
+both as (env step, `train_s`: seconds of the training loop, evaluations
+excluded).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from graphrl.training import episode_log
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def train_command(flagfile, seed, logdir, *extra_flags):
+  """The command line that trains `flagfile`'s agent with `seed`."""
+  return [sys.executable, '-m', 'graphrl.train', '--flagfile=' + flagfile,
+          '--seed=%d' % seed, '--logdir=' + logdir,
+          '--progress_every_s=1000000'] + list(extra_flags)
+
+
+def train(flagfile, seed, logdir, *extra_flags, timeout=None):
+  """Runs `train_command` from the repository root.
+
+  Returns:
+    The run's JSON summary (its last stdout line) with `process_s`, the
+    wall time of the whole process (imports and graph building included).
+
+  Raises:
+    RuntimeError: with the run's stderr, if it failed.
+  """
+  started = time.time()
+  process = subprocess.run(
+      train_command(flagfile, seed, logdir, *extra_flags), cwd=ROOT,
+      env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True, text=True,
+      timeout=timeout)
+  if process.returncode:
+    raise RuntimeError('training %s seed %d failed: %s' % (
+        flagfile, seed, process.stderr.strip()[-2000:]))
+  summary = json.loads(process.stdout.strip().splitlines()[-1])
+  summary['process_s'] = round(time.time() - started, 3)
+  return summary
+
+
+def first_training_solve(logdir, threshold, window=20):
+  """{'step', 'train_s'} of the first window mean >= threshold, or None."""
+  returns = []
+  for row in episode_log.read_episodes(logdir):
+    returns = (returns + [row['return']])[-window:]
+    if len(returns) == window and sum(returns) / window >= threshold:
+      return {'step': row['step'], 'train_s': row['train_s']}
+  return None
+
+
+def first_greedy_solve(logdir, threshold, filename='evaluations.csv'):
+  """{'step', 'train_s', 'mean_return'} of the first evaluation >= threshold.
+
+  None when no evaluation reached `threshold`.
+  """
+  for row in episode_log.read_rows(os.path.join(logdir, filename)):
+    if row['mean_return'] >= threshold:
+      return {key: row[key] for key in ('step', 'train_s', 'mean_return')}
+  return None

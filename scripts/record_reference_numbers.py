@@ -1,0 +1,102 @@
+r"""Records the reference numbers of the learning-regression tests.
+
+  python scripts/record_reference_numbers.py --runs=dqn_cartpole,ddqn_cartpole
+
+Trains each run's flagfile for seeds 0, 1, 2 exactly as
+`tests/test_reference_numbers.py` does and writes, per seed, the step and
+loop time at which the greedy evaluation first reached the threshold, into
+`tests/reference_numbers.json` with the command, machine and date. The band a
+test accepts is [max(eval interval, fastest seed - `--slack`), `--max_step`].
+"""
+
+import datetime
+import json
+import os
+import platform
+import tempfile
+
+from absl import flags
+
+from graphrl.training import cli
+from graphrl.training import reference_runs
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list('runs', ['dqn_cartpole', 'ddqn_cartpole'],
+                  'Flagfile names (flags/<name>.flags) to record.')
+flags.DEFINE_list('seeds', ['0', '1', '2'], 'Seeds to record.')
+flags.DEFINE_float('threshold', 475.0, 'Greedy mean return that solves.')
+flags.DEFINE_integer('max_step', 50000, 'Upper end of the accepted band.')
+flags.DEFINE_integer('slack', 10000,
+                     'Steps below the fastest seed the band accepts.')
+flags.DEFINE_integer('eval_every', 5000, 'Evaluation interval of the runs.')
+flags.DEFINE_string('out', os.path.join(reference_runs.ROOT, 'tests',
+                                        'reference_numbers.json'),
+                    'The reference file to update.')
+
+
+def machine():
+  """A one-line description of this machine."""
+  model = platform.processor() or platform.machine()
+  try:
+    with open('/proc/cpuinfo', encoding='utf-8') as f:
+      names = [line.split(':', 1)[1].strip() for line in f
+               if line.startswith('model name')]
+    model = names[0] if names else model
+  except OSError:
+    pass
+  return '%s, %d cores, %s, Python %s' % (
+      model, os.cpu_count(), platform.system(), platform.python_version())
+
+
+def record(name, seeds):
+  """The reference entry of one run: per-seed numbers and the band."""
+  flagfile = 'flags/%s.flags' % name
+  cli.require(os.path.exists(os.path.join(reference_runs.ROOT, flagfile)),
+              'no flagfile %s' % flagfile)
+  results = {}
+  for seed in seeds:
+    with tempfile.TemporaryDirectory() as logdir:
+      summary = reference_runs.train(flagfile, seed, logdir,
+                                     '--eval_every=%d' % FLAGS.eval_every)
+      solved = reference_runs.first_greedy_solve(logdir, FLAGS.threshold)
+    cli.require(solved is not None and solved['step'] <= FLAGS.max_step,
+                '%s seed %d did not reach %s within %d steps' % (
+                    name, seed, FLAGS.threshold, FLAGS.max_step))
+    results[str(seed)] = dict(solved, process_s=summary['process_s'])
+    print(name, seed, results[str(seed)], flush=True)
+  fastest = min(result['step'] for result in results.values())
+  return {
+      'flagfile': flagfile,
+      'command': ' '.join(reference_runs.train_command(
+          flagfile, 0, '<logdir>', '--eval_every=%d' % FLAGS.eval_every)[1:]),
+      'threshold': FLAGS.threshold,
+      'eval_every': FLAGS.eval_every,
+      'band': [max(FLAGS.eval_every, fastest - FLAGS.slack), FLAGS.max_step],
+      'seeds': results,
+  }
+
+
+def main(argv):
+  cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
+  try:
+    seeds = [int(seed) for seed in FLAGS.seeds]
+  except ValueError:
+    raise cli.UserError('--seeds must be integers')
+  reference = {}
+  if os.path.exists(FLAGS.out):
+    with open(FLAGS.out, encoding='utf-8') as f:
+      reference = json.load(f)
+  reference.setdefault('runs', {})
+  for name in FLAGS.runs:
+    reference['runs'][name] = dict(
+        record(name, seeds), machine=machine(),
+        recorded=datetime.date.today().isoformat())
+  reference['generated_by'] = 'python scripts/record_reference_numbers.py'
+  with open(FLAGS.out, 'w', encoding='utf-8') as f:
+    json.dump(reference, f, indent=2, sort_keys=True)
+    f.write('\n')
+  print('Wrote %s.' % FLAGS.out)
+
+
+if __name__ == '__main__':
+  cli.run(main)

@@ -1,0 +1,211 @@
+"""Tests of the DQN agent's graph and its training loop on a user env."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from graphrl.agents import dqn
+from graphrl.compat import tf
+from graphrl import envs
+from graphrl.envs import time_step as ts
+from graphrl.training import off_policy
+
+CORRIDOR_LENGTH = 5
+
+
+class Corridor(envs.PyEnvironment):
+  """A user environment, written as in the seed 001 CartPole example.
+
+  States 0..4 in a row, start at 0; action 1 moves right, 0 left (walls
+  hold). Reaching state 4 pays 1 and terminates; 20 steps truncate. The
+  optimal policy walks right: return 1 in 4 steps.
+  """
+
+  def __init__(self):
+    self._position = 0
+    self._steps = 0
+
+  def observation_spec(self):
+    return envs.BoundedArraySpec((CORRIDOR_LENGTH,), np.float32, 0, 1)
+
+  def action_spec(self):
+    return envs.BoundedArraySpec((), np.int64, 0, 1)
+
+  def _observation(self):
+    return np.eye(CORRIDOR_LENGTH, dtype=np.float32)[self._position]
+
+  def _reset(self):
+    self._position, self._steps = 0, 0
+    return ts.restart(self._observation())
+
+  def _step(self, action):
+    self._steps += 1
+    move = 1 if action == 1 else -1
+    self._position = min(max(self._position + move, 0), CORRIDOR_LENGTH - 1)
+    if self._position == CORRIDOR_LENGTH - 1:
+      return ts.termination(self._observation(), 1.0)
+    if self._steps == 20:
+      return ts.truncation(self._observation(), 0.0)
+    return ts.transition(self._observation(), 0.0)
+
+
+def test_trains_on_a_user_environment(tmp_path, graph):
+  del graph
+  tf.set_random_seed(0)
+  env = Corridor()
+  config = dqn.DQNConfig(hidden_sizes=(16,), gamma=0.9, batch_size=16,
+                         replay_capacity=1000, epsilon_steps=600,
+                         target_decay=0.9)
+  agent = dqn.DQNAgent(env.observation_spec(), env.action_spec(), config)
+  eval_env = envs.BatchedPyEnvironment([Corridor() for _ in range(3)])
+  loop = off_policy.LoopConfig(num_steps=1500, learning_starts=100,
+                               eval_every=0, eval_episodes=3,
+                               checkpoint_every=10**6, progress_every_s=1e6)
+  result = off_policy.OffPolicyLoop(
+      agent, env, eval_env, str(tmp_path), loop,
+      {'agent': 'dqn', 'env': 'corridor'}).run()
+  # Greedy episodes walk straight right: return 1 after 4 steps.
+  assert result['eval']['min_return'] == 1.0
+  assert result['eval']['mean_length'] == CORRIDOR_LENGTH - 1
+
+
+def test_continuous_actions_are_refused(graph):
+  del graph
+  with pytest.raises(ValueError, match='discrete action space'):
+    dqn.DQNAgent(envs.ArraySpec((3,), np.float32),
+                 envs.BoundedArraySpec((1,), np.float32, -1, 1),
+                 dqn.DQNConfig())
+
+
+@pytest.mark.parametrize('field, value, message', [
+    ('gamma', 1.5, 'gamma'), ('learning_rate', 0.0, 'learning_rate'),
+    ('replay_capacity', 8, 'replay_capacity'), ('tau', 0.0, 'tau'),
+])
+def test_bad_config_is_refused(field, value, message):
+  config = dqn.DQNConfig(**{field: value, 'batch_size': 16})
+  with pytest.raises(ValueError, match=message):
+    config.validate()
+
+
+def _agent(**overrides):
+  spec = envs.ArraySpec((2,), np.float32)
+  actions = envs.BoundedArraySpec((), np.int64, 0, 2)
+  config = dqn.DQNConfig(**dict(dict(hidden_sizes=(4,), batch_size=1,
+                                     replay_capacity=1), **overrides))
+  return dqn.DQNAgent(spec, actions, config)
+
+
+def _feed(agent, s, a, r, s2, discount):
+  """Feeds one transition; storing it also acts (control dependency)."""
+  feed = dict(zip(agent.transition, (s, a, r, s2, discount)))
+  feed[agent.observ] = s[None]
+  return feed
+
+
+def _numpy_q(sess, scope, observ):
+  """Q-values of the MLP under `scope`, computed with numpy."""
+  w1, b1, w2, b2 = sess.run(
+      tf.get_collection(tf.GraphKeys.GLOBAL_VARIABLES, scope + '/'))
+  return np.maximum(observ @ w1 + b1, 0) @ w2 + b2
+
+
+def test_loss_of_a_terminal_transition(graph, sess):
+  del graph
+  # One stored terminal transition (s, a=2, r=1.5, discount 0): the target is
+  # y = r = 1.5 (the lecture's tf.where would make it 0), and with MSE the
+  # loss is 0.5 * (1.5 - Q(s, 2))^2 for the online network's Q(s, 2).
+  agent = _agent(loss='mse', gamma=0.9)
+  sess.run(tf.global_variables_initializer())
+  s = np.array([0.5, -1.0], np.float32)
+  feed = _feed(agent, s, 2, 1.5, np.zeros(2, np.float32), 0.0)
+  q = _numpy_q(sess, 'dqn/q', s[None])[0]
+  loss = sess.run(agent.loss, feed)
+  np.testing.assert_allclose(loss, 0.5 * (1.5 - q[2]) ** 2, rtol=1e-5)
+
+
+def test_loss_bootstraps_from_the_target_network(graph, sess):
+  del graph
+  # Non-terminal (discount 1): y = r + gamma * max_a' Q_T(s', a'), with
+  # Q_T = Q at the start (EMA shadows start at the weights).
+  agent = _agent(loss='mse', gamma=0.9)
+  sess.run(tf.global_variables_initializer())
+  s = np.array([1.0, 2.0], np.float32)
+  s2 = np.array([-1.0, 0.5], np.float32)
+  feed = _feed(agent, s, 0, 0.25, s2, 1.0)
+  q = _numpy_q(sess, 'dqn/q', np.stack([s, s2]))
+  target = 0.25 + 0.9 * q[1].max()
+  np.testing.assert_allclose(sess.run(agent.loss, feed),
+                             0.5 * (target - q[0, 0]) ** 2, rtol=1e-5)
+
+
+def test_double_q_evaluates_the_online_argmax_with_the_target(graph, sess):
+  del graph
+  # Hard targets: after one train step the online net moved but the target
+  # did not (period 100), so y = r + gamma * Q_T(s', argmax_a Q(s', a)).
+  agent = _agent(loss='mse', gamma=0.5, double_q=True, target_update='hard',
+                 target_update_period=100, learning_rate=0.1)
+  sess.run(tf.global_variables_initializer())
+  sess.run(agent.sync_target)
+  s = np.array([1.0, -1.0], np.float32)
+  s2 = np.array([0.3, 0.8], np.float32)
+  feed = _feed(agent, s, 1, 1.0, s2, 1.0)
+  sess.run(agent.train, feed)
+  q_online = _numpy_q(sess, 'dqn/q', np.stack([s, s2]))
+  q_target = _numpy_q(sess, 'dqn/q_target', s2[None])[0]
+  assert not np.allclose(q_online[1], q_target)
+  target = 1.0 + 0.5 * q_target[np.argmax(q_online[1])]
+  np.testing.assert_allclose(sess.run(agent.loss, feed),
+                             0.5 * (target - q_online[0, 1]) ** 2, rtol=1e-5)
+
+
+def test_hard_target_copies_every_period(graph, sess):
+  del graph
+  agent = _agent(target_update='hard', target_update_period=3,
+                 learning_rate=0.1)
+  sess.run(tf.global_variables_initializer())
+  sess.run(agent.sync_target)
+  feed = _feed(agent, np.ones(2, np.float32), 1, 1.0, np.zeros(2, np.float32),
+               0.0)
+  online = tf.get_collection(tf.GraphKeys.GLOBAL_VARIABLES, 'dqn/q/')
+  target = tf.get_collection(tf.GraphKeys.GLOBAL_VARIABLES, 'dqn/q_target/')
+  initial = sess.run(target)
+  for step in (1, 2, 3):
+    sess.run(agent.train, feed)
+    same = all(np.array_equal(a, b) for a, b in zip(sess.run(target), initial))
+    assert same == (step < 3)
+  for a, b in zip(sess.run(online), sess.run(target)):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_prioritized_replay_sets_priorities_to_td_errors(graph, sess):
+  del graph
+  agent = _agent(replay='prioritized', loss='mse', priority_epsilon=0.0,
+                 learning_rate=1e-9)
+  sess.run(tf.global_variables_initializer())
+  s = np.array([0.5, 0.5], np.float32)
+  feed = _feed(agent, s, 0, 2.0, s, 0.0)
+  q = _numpy_q(sess, 'dqn/q', s[None])[0]
+  sess.run(agent.train, feed)
+  # p = |y - Q(s, a)| = |2 - Q(s, 0)| (learning rate ~0: Q unchanged).
+  np.testing.assert_allclose(sess.run(agent.buffer.priorities()),
+                             [abs(2.0 - q[0])], rtol=1e-4)
+
+
+def test_acting_counts_env_steps_and_decays_epsilon(graph, sess):
+  del graph
+  agent = _agent(epsilon_schedule='linear', epsilon_steps=10,
+                 epsilon_initial=1.0, epsilon_final=0.0)
+  sess.run(tf.global_variables_initializer())
+  assert sess.run(agent.epsilon) == 1.0
+  observ = np.zeros((4, 2), np.float32)
+  sess.run(agent.explore_action, {agent.observ: observ})
+  # 4 steps of a linear 1 -> 0 schedule over 10 steps: 0.6.
+  assert sess.run(agent.env_steps) == 4
+  np.testing.assert_allclose(sess.run(agent.epsilon), 0.6, rtol=1e-6)
+  sess.run(agent.greedy_action, {agent.observ: observ})
+  assert sess.run(agent.env_steps) == 4
+
+
+if __name__ == '__main__':
+  sys.exit(pytest.main([__file__]))

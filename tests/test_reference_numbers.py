@@ -1,0 +1,40 @@
+"""Learning regressions: each recorded run still solves within its band.
+
+For every run of `tests/reference_numbers.json` (recorded by
+`scripts/record_reference_numbers.py`) and each recorded seed, trains the
+run's flagfile as recorded and checks that a greedy evaluation (20 episodes)
+reaches the threshold at an env step inside the recorded band.
+"""
+
+import json
+import os
+import sys
+
+import pytest
+
+from graphrl.training import reference_runs
+
+REFERENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         'reference_numbers.json')
+with open(REFERENCE, encoding='utf-8') as f:
+  RUNS = json.load(f)['runs']
+CASES = [(name, int(seed)) for name in sorted(RUNS)
+         for seed in sorted(RUNS[name]['seeds'])]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name, seed', CASES,
+                         ids=['%s-seed%d' % case for case in CASES])
+def test_solves_within_the_recorded_band(tmp_path, name, seed):
+  run = RUNS[name]
+  reference_runs.train(run['flagfile'], seed, str(tmp_path),
+                       '--eval_every=%d' % run['eval_every'])
+  solved = reference_runs.first_greedy_solve(str(tmp_path), run['threshold'])
+  low, high = run['band']
+  assert solved is not None, '%s seed %d never reached %s' % (
+      name, seed, run['threshold'])
+  assert low <= solved['step'] <= high, (solved, run['seeds'][str(seed)])
+
+
+if __name__ == '__main__':
+  sys.exit(pytest.main([__file__]))
