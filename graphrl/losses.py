@@ -216,6 +216,52 @@ def discounted_returns(rewards, dones, bootstrap, gamma):
   return tf.transpose(time_major)
 
 
+def bootstrapped_returns(rewards, discounts, lasts, next_values, gamma):
+  """Returns of stored trajectories that bootstrap at episode and row ends.
+
+  G_t = r_t + gamma * d_t * V(s_{t+1})  if step t ends an episode or the row
+  G_t = r_t + gamma * G_{t+1}           otherwise
+
+  with d_t the discount of the step into s_{t+1}: 0 at a termination, so
+  G_t = r_t, and 1 at a time-limit truncation, which bootstraps from the
+  final observation's value. At the row end (t = T - 1) this is the n-step
+  return. Steps within an episode must have discount 1 (as environments
+  give). Pass next_values = 0 for Monte-Carlo returns without a critic.
+
+  Args:
+    rewards: float [B, T].
+    discounts: float [B, T], d_t.
+    lasts: bool [B, T], true where step t ends an episode.
+    next_values: float [B, T], V(s_{t+1}); gradient-stopped here.
+    gamma: discount factor.
+
+  Returns:
+    float [B, T].
+  """
+  _check_rank(rewards, 2, 'rewards')
+  for tensor, what in ((discounts, 'discounts'), (lasts, 'lasts'),
+                       (next_values, 'next_values')):
+    _check_same_shape(rewards, tensor, 'rewards and ' + what)
+  next_values = tf.stop_gradient(next_values)
+  lasts = tf.cast(lasts, rewards.dtype)
+  ends = rewards + gamma * discounts * lasts * next_values
+  return discounted_returns(ends, lasts, next_values[:, -1], gamma)
+
+
+def categorical_entropy(logits):
+  """Entropy H(pi) = -sum_a pi(a) log pi(a) of pi = softmax(logits).
+
+  Args:
+    logits: float [B, A].
+
+  Returns:
+    float [B].
+  """
+  _check_rank(logits, 2, 'logits')
+  return -tf.reduce_sum(
+      tf.nn.softmax(logits) * tf.nn.log_softmax(logits), axis=1)
+
+
 def dpg_lecture_loss(action, qvalue, clip=True):
   """Deterministic policy gradient as a regression towards a + dQ/da.
 

@@ -171,6 +171,29 @@ class ReplayBuffer(object):
 
     return tf.data.Dataset.from_tensors(0).repeat().map(sample_windows)
 
+  def gather_all(self):
+    """All stored items per stream in time order (seed 001's `gather_all`).
+
+    With S streams and n = size() / S steps stored per stream, step t of
+    stream s is storage row (t0 + t) * S + s mod capacity, t0 the oldest
+    step still stored.
+
+    Returns:
+      A list of tensors [num_streams, n, ...], one per template entry.
+    """
+    streams = self._num_streams
+    steps = self.size() // streams
+    times = self._index.read_value() // streams - steps + tf.range(
+        steps, dtype=tf.int64)
+    rows = tf.math.floormod(
+        times[None] * streams + tf.range(streams, dtype=tf.int64)[:, None],
+        self._capacity)
+    return [tf.gather(variable, rows) for variable in self._storage]
+
+  def clear(self):
+    """Returns an op that empties the buffer (seed 001's `clear`)."""
+    return self._index.assign(0).op
+
   def _window_rows(self, amount, num_steps, index):
     """Storage rows [amount, num_steps] of random windows, given the index.
 

@@ -2,11 +2,11 @@ r"""Records the reference numbers of the learning-regression tests.
 
   python scripts/record_reference_numbers.py --runs=dqn_cartpole,ddqn_cartpole
 
-Trains each run's flagfile for seeds 0, 1, 2 exactly as
+Trains each run's flagfile, as it is, for seeds 0, 1, 2 exactly as
 `tests/test_reference_numbers.py` does and writes, per seed, the step and
 loop time at which the greedy evaluation first reached the threshold, into
 `tests/reference_numbers.json` with the command, machine and date. The band a
-test accepts is [max(eval interval, fastest seed - `--slack`), `--max_step`].
+test accepts is [max(`--min_step`, fastest seed - `--slack`), `--max_step`].
 """
 
 import datetime
@@ -28,7 +28,8 @@ flags.DEFINE_float('threshold', 475.0, 'Greedy mean return that solves.')
 flags.DEFINE_integer('max_step', 50000, 'Upper end of the accepted band.')
 flags.DEFINE_integer('slack', 10000,
                      'Steps below the fastest seed the band accepts.')
-flags.DEFINE_integer('eval_every', 5000, 'Evaluation interval of the runs.')
+flags.DEFINE_integer('min_step', 2500,
+                     'Lower end of the band at least (a first evaluation).')
 flags.DEFINE_string('out', os.path.join(reference_runs.ROOT, 'tests',
                                         'reference_numbers.json'),
                     'The reference file to update.')
@@ -56,8 +57,7 @@ def record(name, seeds):
   results = {}
   for seed in seeds:
     with tempfile.TemporaryDirectory() as logdir:
-      summary = reference_runs.train(flagfile, seed, logdir,
-                                     '--eval_every=%d' % FLAGS.eval_every)
+      summary = reference_runs.train(flagfile, seed, logdir)
       solved = reference_runs.first_greedy_solve(logdir, FLAGS.threshold)
     cli.require(solved is not None and solved['step'] <= FLAGS.max_step,
                 '%s seed %d did not reach %s within %d steps' % (
@@ -67,11 +67,10 @@ def record(name, seeds):
   fastest = min(result['step'] for result in results.values())
   return {
       'flagfile': flagfile,
-      'command': ' '.join(reference_runs.train_command(
-          flagfile, 0, '<logdir>', '--eval_every=%d' % FLAGS.eval_every)[1:]),
+      'command': 'python ' + ' '.join(reference_runs.train_command(
+          flagfile, 0, '<logdir>')[1:]),
       'threshold': FLAGS.threshold,
-      'eval_every': FLAGS.eval_every,
-      'band': [max(FLAGS.eval_every, fastest - FLAGS.slack), FLAGS.max_step],
+      'band': [max(FLAGS.min_step, fastest - FLAGS.slack), FLAGS.max_step],
       'seeds': results,
   }
 

@@ -147,6 +147,29 @@ def test_discounted_returns(sess):
       sess.run(returns), [[2., 2., 7.5, 9.], [1.875, 1.75, 1.5, 1.]])
 
 
+def test_bootstrapped_returns(sess):
+  # gamma = 0.5; next_values V(s_{t+1}) = [[10, 20, 30], [10, 20, 30]].
+  # Row 0: step 0 terminates (last, d = 0), so G0 = r0 = 1; steps 1, 2 run to
+  # the row end: G2 = 3 + 0.5 * V(s_3) = 3 + 15 = 18, G1 = 2 + 0.5 * 18 = 11.
+  # Row 1: step 0 is truncated (last, d = 1): G0 = 1 + 0.5 * 10 = 6;
+  # step 2 terminates at the row end: G2 = 3; G1 = 2 + 0.5 * 3 = 3.5.
+  next_values = _const([[10., 20., 30.], [10., 20., 30.]])
+  returns = losses.bootstrapped_returns(
+      _const([[1., 2., 3.], [1., 2., 3.]]),
+      _const([[0., 1., 1.], [1., 1., 0.]]),
+      tf.constant([[True, False, False], [True, False, True]]),
+      next_values, 0.5)
+  np.testing.assert_allclose(sess.run(returns), [[1., 11., 18.],
+                                                 [6., 3.5, 3.]])
+  assert tf.gradients(returns, next_values) == [None]
+
+
+def test_categorical_entropy(sess):
+  # Uniform over 3 actions: H = ln 3; a near-deterministic policy: H ~ 0.
+  entropy = losses.categorical_entropy(_const([[0., 0., 0.], [0., 0., 50.]]))
+  np.testing.assert_allclose(sess.run(entropy), [LN3, 0.], atol=1e-6)
+
+
 def test_dpg_losses_agree_on_quadratic_critic(sess):
   # Q(a) = -sum_u (a_u - 1)^2, dQ/da = -2 (a - 1).
   # Sample 0, a = [0, 3]: dQ/da = [2, -4], clipped [1, -1], target [1, 2],

@@ -13,9 +13,15 @@ from graphrl.training import episode_log
 
 _SCRIPT = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), 'scripts', 'plot_curves.py')
-_spec = importlib.util.spec_from_file_location('plot_curves', _SCRIPT)
-plot_curves = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(plot_curves)
+if 'plot_curves' in sys.modules:
+  # Run as a script, this file is imported a second time by pytest: the
+  # script's absl flags must be defined only once.
+  plot_curves = sys.modules['plot_curves']
+else:
+  _spec = importlib.util.spec_from_file_location('plot_curves', _SCRIPT)
+  plot_curves = importlib.util.module_from_spec(_spec)
+  sys.modules['plot_curves'] = plot_curves
+  _spec.loader.exec_module(plot_curves)
 
 _HEADER = ','.join(episode_log.COLUMNS) + '\n'
 

@@ -27,8 +27,7 @@ CASES = [(name, int(seed)) for name in sorted(RUNS)
                          ids=['%s-seed%d' % case for case in CASES])
 def test_solves_within_the_recorded_band(tmp_path, name, seed):
   run = RUNS[name]
-  reference_runs.train(run['flagfile'], seed, str(tmp_path),
-                       '--eval_every=%d' % run['eval_every'])
+  reference_runs.train(run['flagfile'], seed, str(tmp_path))
   solved = reference_runs.first_greedy_solve(str(tmp_path), run['threshold'])
   low, high = run['band']
   assert solved is not None, '%s seed %d never reached %s' % (

@@ -438,5 +438,36 @@ def test_lecture_prioritized_interface(sess):
   np.testing.assert_array_equal(ints, [3] * 4)
 
 
+def test_gather_all_is_stream_major_in_time_order(sess):
+  # 2 streams, capacity 6 (3 steps each). Appends [1, 2], [3, 4] give
+  # stream 0 the steps 1, 3 and stream 1 the steps 2, 4: [[1, 3], [2, 4]].
+  # Two more appends [5, 6], [7, 8] overwrite step 0: the oldest stored
+  # step is 1, so stream 0 holds 3, 5, 7 and stream 1 holds 4, 6, 8.
+  buffer, append = _scalar_buffer(6, num_streams=2)
+  everything = buffer.gather_all()[0]
+  sess.run(tf.global_variables_initializer())
+  assert sess.run(everything).shape == (2, 0)
+  append(sess, [1, 2])
+  append(sess, [3, 4])
+  np.testing.assert_array_equal(sess.run(everything), [[1, 3], [2, 4]])
+  append(sess, [5, 6])
+  append(sess, [7, 8])
+  np.testing.assert_array_equal(sess.run(everything),
+                                [[3, 5, 7], [4, 6, 8]])
+
+
+def test_clear_empties_the_buffer(sess):
+  # After clear, size 0 and the next append lands in row 0 again.
+  buffer, append = _scalar_buffer(4)
+  everything, clear = buffer.gather_all()[0], buffer.clear()
+  sess.run(tf.global_variables_initializer())
+  append(sess, 1)
+  append(sess, 2)
+  sess.run(clear)
+  assert sess.run(buffer.size()) == 0
+  append(sess, 9)
+  np.testing.assert_array_equal(sess.run(everything), [[9]])
+
+
 if __name__ == '__main__':
   sys.exit(pytest.main([__file__]))

@@ -31,6 +31,7 @@ from graphrl.training import evaluation
 from graphrl.training import progress
 from graphrl.training import signals
 from graphrl.training import summaries
+from graphrl.training.step_callable import StepCallable
 
 EVALUATIONS_FILENAME = 'evaluations.csv'
 
@@ -122,14 +123,13 @@ class OffPolicyLoop:
     next_eval = _next_multiple(steps, c.eval_every)
     next_checkpoint = _next_multiple(steps, c.checkpoint_every)
     next_summary = _next_multiple(steps, c.summary_every)
-    # Callables skip Session.run's per-call parsing of fetches and feeds.
     feeds = [agent.observ] + list(agent.transition)
-    act = sess.make_callable([agent.explore_action], [agent.observ])
-    act_store = sess.make_callable([agent.explore_action, agent.store], feeds)
+    act = StepCallable(sess, [agent.explore_action], [agent.observ])
+    act_store = StepCallable(sess, [agent.explore_action, agent.store], feeds)
     # A train step samples after the store (control dependency): it always
     # stores a transition.
-    act_store_train = sess.make_callable(
-        [agent.explore_action, agent.store] + self._train_fetches, feeds)
+    act_store_train = StepCallable(
+        sess, [agent.explore_action, agent.store] + self._train_fetches, feeds)
     pending = None
     time_step = self._env.reset()
     episode_return, episode_length = 0.0, 0
@@ -145,7 +145,7 @@ class OffPolicyLoop:
         results = act(observ)
       action = results[0][0]
       if train:
-        loss = results[3]
+        loss = results[2]
         if not math.isfinite(loss):
           raise cli.UserError(
               'the loss became %s at step %d; stopped without saving, the '

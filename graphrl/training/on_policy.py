@@ -1,0 +1,202 @@
+"""The training loop of on-policy agents (REINFORCE, A2C) on batched envs.
+
+Each batched environment step costs one `Session.run` that acts on the N
+current time steps and stores the previous batched step in the agent's
+in-graph buffer. When the buffer holds an update's worth, the run that
+stores the last step also trains:
+
+  episodic agents (REINFORCE): once every environment has finished an
+      episode since the last reset; the run trains without acting, then the
+      loop resets all environments (their unfinished episodes are dropped);
+  rollout agents (A2C): after every `agent.rollout_length` stores; the run
+      also returns the next action, sampled with the updated weights.
+
+Environment steps are summed over the N members, without the auto-reset
+step after an episode's end; every finished episode of every member is a
+row of `episodes.csv` (its member in the `env` column). The rest of the
+run's records and their handling are those of
+`graphrl.training.off_policy.OffPolicyLoop`: TensorBoard scalars, progress
+line, greedy evaluations (`evaluations.csv`), crash-safe checkpoints,
+SIGTERM/SIGINT, `train_s` columns, a one-line error on a non-finite loss,
+and the JSON-able summary. A resumed run restarts its environments, so it
+clears the partial rollout stored with the checkpoint.
+
+The agent provides, in the default graph: observ, step_type,
+explore_action, greedy_action, transition, store, train, loss, scalars,
+clear, env_steps, sync_target, episodic, rollout_length, and, unless
+episodic, act_after_train (see `graphrl.agents.reinforce.ReinforceAgent`).
+"""
+
+import dataclasses
+import math
+import time
+
+import numpy as np
+
+from graphrl.training import cli
+from graphrl.training import off_policy
+from graphrl.training import progress
+from graphrl.training.step_callable import StepCallable
+
+_next_multiple = off_policy._next_multiple  # pylint: disable=protected-access
+
+
+@dataclasses.dataclass(frozen=True)
+class LoopConfig:
+  """Schedule of the loop, in environment steps summed over the batch."""
+  num_steps: int = 200000
+  eval_every: int = 10000         # 0: evaluate only at the end
+  eval_episodes: int = 20
+  stop_eval_return: float = None  # stop once a greedy evaluation reaches it
+  checkpoint_every: int = 20000
+  keep_checkpoints: int = 3
+  summary_every: int = 1000
+  progress_every_s: float = 5.0
+  seed: int = 0
+
+
+class OnPolicyLoop(off_policy.OffPolicyLoop):
+  """Trains `agent` on the batched `env`; records the run in `logdir`."""
+
+  def __init__(self, agent, env, eval_env, logdir, config, metadata):
+    """Creates the loop; the agent's graph must be the default graph.
+
+    Args:
+      agent: a `ReinforceAgent` or `A2CAgent`.
+      env: a batched `PyEnvironment` of `agent.config.num_envs` members,
+        e.g. `BatchedPyEnvironment` or `ParallelPyEnvironment`.
+      eval_env: a batched `PyEnvironment` of `config.eval_episodes` members.
+      logdir: directory of the run's records and checkpoints.
+      config: a `LoopConfig` of this module.
+      metadata: JSON-able dict stored with the checkpoints; its 'agent' and
+        'env' must match those of an existing run in `logdir`.
+
+    Raises:
+      ValueError: `env` is not batched or not of `num_envs` members.
+    """
+    if not env.batched or env.batch_size != agent.config.num_envs:
+      raise ValueError(
+          'the agent steps num_envs=%d environments; got %s' % (
+              agent.config.num_envs,
+              'a batch of %d' % env.batch_size if env.batched
+              else 'an unbatched environment'))
+    super().__init__(agent, env, eval_env, logdir, config, metadata)
+
+  def _loop(self, sess, steps, episodes, log, evals, writer, stop):
+    c, agent, env = self._config, self._agent, self._env
+    start_steps, start_time = steps, time.time()
+    self._start_time, self._eval_s = start_time, 0.0
+    meter = progress.Progress(c.num_steps, interval_s=c.progress_every_s,
+                              start_step=steps)
+    last_eval, reached = None, False
+    next_eval = _next_multiple(steps, c.eval_every)
+    next_checkpoint = _next_multiple(steps, c.checkpoint_every)
+    next_summary = _next_multiple(steps, c.summary_every)
+    sess.run(agent.clear)  # The environments start afresh.
+    feeds = [agent.observ, agent.step_type] + list(agent.transition)
+    act = StepCallable(sess, [agent.explore_action], feeds[:2])
+    act_store = StepCallable(sess, [agent.explore_action, agent.store], feeds)
+    # The train op stores first (control dependency).
+    acted = [] if agent.episodic else [agent.act_after_train]
+    update = StepCallable(sess, acted + self._train_fetches, feeds)
+    time_step = env.reset()
+    returns = np.zeros(env.batch_size)
+    lengths = np.zeros(env.batch_size, np.int64)
+    finished = np.zeros(env.batch_size, bool)  # Since the last reset.
+    pending, stored = None, 0
+    while steps < c.num_steps and not stop.requested and not reached:
+      current = (time_step.observation, time_step.step_type)
+      if pending is None:
+        action, = act(*current)
+      elif not self._update_due(stored + 1, finished):
+        action, _ = act_store(*current, *pending)
+        stored += 1
+      else:
+        results = update(*current, *pending)
+        pending, stored = None, 0
+        self._check_loss(results[len(acted)], steps)
+        if steps >= next_summary:
+          next_summary = _next_multiple(steps, c.summary_every)
+          self._write_scalars(writer, results[len(acted):], steps,
+                              (steps - start_steps) /
+                              max(time.time() - start_time, 1e-9))
+        if agent.episodic:
+          time_step = env.reset()
+          returns[:], lengths[:], finished[:] = 0.0, 0, False
+          continue
+        action = results[0]
+      next_step = env.step(action)
+      real = ~time_step.is_last()  # Not an auto-reset.
+      steps += int(real.sum())
+      returns += np.where(real, next_step.reward, 0.0)
+      lengths += real
+      pending = (time_step.observation, action, next_step.reward,
+                 next_step.discount, time_step.step_type)
+      ended = np.flatnonzero(next_step.is_last())
+      for index in ended:
+        episodes += 1
+        log.append(steps, episodes, float(returns[index]),
+                   int(lengths[index]), env=int(index),
+                   train_s=round(self._train_seconds(), 4))
+        writer.scalars({'episode/return': returns[index],
+                        'episode/length': lengths[index]}, steps)
+        meter.update(steps, float(returns[index]))
+      returns[ended], lengths[ended] = 0.0, 0
+      finished[ended] = True
+      time_step = next_step
+      if c.eval_every and steps >= next_eval:
+        next_eval = _next_multiple(steps, c.eval_every)
+        last_eval = self._evaluate(sess, steps, writer, evals)
+        reached = (c.stop_eval_return is not None and
+                   last_eval['mean_return'] >= c.stop_eval_return)
+      if steps >= next_checkpoint:
+        next_checkpoint = _next_multiple(steps, c.checkpoint_every)
+        self._save(sess, steps, episodes, writer)
+      meter.update(steps)
+    if stop.requested:
+      print('Stop requested: saving the checkpoint of step %d.' % steps,
+            flush=True)
+    elif not reached and (last_eval is None or last_eval['step'] != steps):
+      last_eval = self._evaluate(sess, steps, writer, evals)
+    self._save(sess, steps, episodes, writer)
+    meter.close()
+    return {
+        'steps': steps,
+        'episodes': episodes,
+        'wall_s': round(time.time() - start_time, 3),
+        'eval_s': round(self._eval_s, 3),
+        'stopped_early': bool(stop.requested),
+        'eval': last_eval,
+        'reached_stop_eval_return': bool(reached),
+    }
+
+  def _update_due(self, stores, finished):
+    """Whether the store that makes `stores` completes an update.
+
+    Raises:
+      graphrl.training.cli.UserError: an episodic agent's buffer is full
+        before every environment finished an episode.
+    """
+    agent = self._agent
+    if not agent.episodic:
+      return stores == agent.rollout_length
+    if finished.all():
+      return True
+    cli.require(stores < agent.rollout_length,
+                'an episode ran longer than max_episode_steps=%d; set it to '
+                "the environment's time limit" % agent.rollout_length)
+    return False
+
+  def _check_loss(self, loss, steps):
+    if not math.isfinite(loss):
+      raise cli.UserError(
+          'the loss became %s at step %d; stopped without saving, the last '
+          'good checkpoint is step %s' % (
+              loss, steps, (self._checkpoints.steps() or ['none'])[-1]))
+
+  def _write_scalars(self, writer, values, steps, steps_per_sec):
+    """Writes the loss and the agent's scalars fetched by a train run."""
+    scalars = dict(zip(self._scalar_names, values[1:]))
+    scalars['train/loss'] = values[0]
+    scalars['speed/steps_per_sec'] = steps_per_sec
+    writer.scalars(scalars, steps)
