@@ -13,7 +13,7 @@ import os
 from absl import flags
 import numpy as np
 
-from graphrl.agents import dqn
+from graphrl.agents import registry
 from graphrl.compat import session_config
 from graphrl.compat import tf
 from graphrl import envs
@@ -46,12 +46,11 @@ def read_metadata(logdir):
 
 def build_agent(metadata, env):
   """Rebuilds the agent that `metadata` describes, for `env`'s specs."""
-  cli.require(metadata.get('agent') == 'dqn',
-              'cannot evaluate agent %r' % metadata.get('agent'))
-  config = dict(metadata['config'])
-  config['hidden_sizes'] = tuple(config['hidden_sizes'])
-  return dqn.DQNAgent(env.observation_spec(), env.action_spec(),
-                      dqn.DQNConfig(**config))
+  name = metadata.get('agent')
+  cli.require(name in registry.AGENTS, 'cannot evaluate agent %r' % name)
+  config = registry.config_from_json(name, metadata['config'])
+  return registry.AGENTS[name].agent(env.observation_spec(),
+                                     env.action_spec(), config)
 
 
 def _load(env_id, seed, max_episode_steps, **kwargs):

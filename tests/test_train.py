@@ -82,6 +82,31 @@ def test_bad_input_is_one_line_error(tmp_path, flag, fragment):
   assert not os.listdir(tmp_path)
 
 
+def test_setting_of_another_agent_is_refused(tmp_path):
+  process = train('--agent=reinforce', '--tau=0.1', '--replay=prioritized',
+                  '--logdir=%s' % tmp_path)
+  _assert_one_line_error(process, '--replay, --tau: not a setting of agent '
+                         'reinforce')
+
+
+@pytest.mark.parametrize('agent', ['reinforce', 'a2c'])
+def test_on_policy_agent_trains_resumes_and_evaluates(tmp_path, agent):
+  logdir = str(tmp_path / 'run')
+  flags = ['--agent=' + agent, '--env=CartPole-v1', '--num_envs=4',
+           '--hidden_sizes=16', '--eval_every=0', '--eval_episodes=2',
+           '--checkpoint_every=1000', '--progress_every_s=1000',
+           '--logdir=' + logdir]
+  first = _summary(train(*flags, '--num_steps=1500'))
+  assert first['steps'] >= 1500 and first['episodes'] > 0
+  resumed = train(*flags, '--num_steps=3000')
+  assert 'Resuming from the checkpoint of step %d' % first['steps'] in (
+      resumed.stdout)
+  assert _summary(resumed)['steps'] >= 3000
+  evaluation = _summary(_run('graphrl.evaluate', '--logdir=' + logdir,
+                             '--episodes=2'))
+  assert evaluation['episodes'] == 2 and evaluation['min_return'] >= 1
+
+
 def test_resume_continues_from_the_last_checkpoint(tmp_path):
   logdir = str(tmp_path / 'run')
   first = _summary(train(*SMALL, '--num_steps=400', '--logdir=' + logdir))
