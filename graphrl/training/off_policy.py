@@ -34,6 +34,8 @@ from graphrl.training import summaries
 from graphrl.training.step_callable import StepCallable
 
 EVALUATIONS_FILENAME = 'evaluations.csv'
+# The periodic work of a loop, each every `<name>_every` env steps.
+_PERIODIC = ('eval', 'checkpoint', 'summary')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,14 +117,7 @@ class OffPolicyLoop:
 
   def _loop(self, sess, steps, episodes, log, evals, writer, stop):
     c, agent = self._config, self._agent
-    start_steps, start_time = steps, time.time()
-    self._start_time, self._eval_s = start_time, 0.0
-    meter = progress.Progress(c.num_steps, interval_s=c.progress_every_s,
-                              start_step=steps)
-    last_eval, reached = None, False
-    next_eval = _next_multiple(steps, c.eval_every)
-    next_checkpoint = _next_multiple(steps, c.checkpoint_every)
-    next_summary = _next_multiple(steps, c.summary_every)
+    meter = self._start(steps)
     feeds = [agent.observ] + list(agent.transition)
     act = StepCallable(sess, [agent.explore_action], [agent.observ])
     act_store = StepCallable(sess, [agent.explore_action, agent.store], feeds)
@@ -133,73 +128,119 @@ class OffPolicyLoop:
     pending = None
     time_step = self._env.reset()
     episode_return, episode_length = 0.0, 0
-    while steps < c.num_steps and not stop.requested and not reached:
+    while self._running(steps, stop):
       observ = time_step.observation[None]
       train = (pending is not None and steps >= c.learning_starts and
                steps % c.train_every == 0)
       if train:
         results = act_store_train(observ, *pending)
+        self._check_loss(results[2], steps)
       elif pending is not None:
         results = act_store(observ, *pending)
       else:
         results = act(observ)
       action = results[0][0]
-      if train:
-        loss = results[2]
-        if not math.isfinite(loss):
-          raise cli.UserError(
-              'the loss became %s at step %d; stopped without saving, the '
-              'last good checkpoint is step %s' % (
-                  loss, steps, (self._checkpoints.steps() or ['none'])[-1]))
       next_step = self._env.step(action)
       steps += 1
       pending = (time_step.observation, action, next_step.reward,
                  next_step.observation, next_step.discount)
       episode_return += float(next_step.reward)
       episode_length += 1
-      finished = None
       if next_step.is_last():
         episodes += 1
-        log.append(steps, episodes, episode_return, episode_length,
-                   train_s=round(self._train_seconds(), 4))
-        writer.scalars({'episode/return': episode_return,
-                        'episode/length': episode_length}, steps)
-        finished, episode_return, episode_length = episode_return, 0.0, 0
+        self._log_episode(log, writer, meter, steps, episodes, episode_return,
+                          episode_length)
+        episode_return, episode_length = 0.0, 0
         time_step = self._env.reset()
       else:
         time_step = next_step
-      if train and steps >= next_summary:
-        next_summary = _next_multiple(steps, c.summary_every)
-        values = results[-len(self._scalar_names):]
-        scalars = dict(zip(self._scalar_names, values))
-        scalars['train/loss'] = loss
-        scalars['speed/steps_per_sec'] = (
-            (steps - start_steps) / max(time.time() - start_time, 1e-9))
-        writer.scalars(scalars, steps)
-      if c.eval_every and steps >= next_eval:
-        next_eval = _next_multiple(steps, c.eval_every)
-        last_eval = self._evaluate(sess, steps, writer, evals)
-        reached = (c.stop_eval_return is not None and
-                   last_eval['mean_return'] >= c.stop_eval_return)
-      if steps >= next_checkpoint:
-        next_checkpoint = _next_multiple(steps, c.checkpoint_every)
-        self._save(sess, steps, episodes, writer)
-      meter.update(steps, finished)
+      if train and self._due('summary', steps):
+        self._write_train_scalars(writer, results[2:], steps)
+      self._periodic(sess, steps, episodes, writer, evals)
+      meter.update(steps)
+    return self._finish(sess, steps, episodes, stop, writer, evals, meter)
+
+  def _start(self, steps):
+    """Starts this process's clocks and schedules at `steps`.
+
+    Returns:
+      The `Progress` meter of the loop.
+    """
+    c = self._config
+    self._start_steps, self._start_time, self._eval_s = steps, time.time(), 0.0
+    self._due_at = {name: _next_multiple(steps, getattr(c, name + '_every'))
+                    for name in _PERIODIC}
+    self._last_eval, self._reached = None, False
+    return progress.Progress(c.num_steps, interval_s=c.progress_every_s,
+                             start_step=steps)
+
+  def _running(self, steps, stop):
+    """Whether the loop goes on: steps left, no stop request, not solved."""
+    return (steps < self._config.num_steps and not stop.requested and
+            not self._reached)
+
+  def _due(self, name, steps):
+    """Whether the periodic `name` of `_PERIODIC` is due at `steps`."""
+    if steps < self._due_at[name]:
+      return False
+    self._due_at[name] = _next_multiple(
+        steps, getattr(self._config, name + '_every'))
+    return True
+
+  def _periodic(self, sess, steps, episodes, writer, evals):
+    """Evaluates and checkpoints when due."""
+    if self._due('eval', steps):
+      self._last_eval = self._evaluate(sess, steps, writer, evals)
+      target = self._config.stop_eval_return
+      self._reached = (target is not None and
+                       self._last_eval['mean_return'] >= target)
+    if self._due('checkpoint', steps):
+      self._save(sess, steps, episodes, writer)
+
+  def _check_loss(self, loss, steps):
+    """Stops the run with a user error when the loss is not finite."""
+    if not math.isfinite(loss):
+      raise cli.UserError(
+          'the loss became %s at step %d; stopped without saving, the last '
+          'good checkpoint is step %s' % (
+              loss, steps, (self._checkpoints.steps() or ['none'])[-1]))
+
+  def _log_episode(self, log, writer, meter, steps, episodes, episode_return,
+                   length, **extras):
+    """Records one finished episode in episodes.csv, TensorBoard, progress."""
+    log.append(steps, episodes, episode_return, length,
+               train_s=round(self._train_seconds(), 4), **extras)
+    writer.scalars({'episode/return': episode_return,
+                    'episode/length': length}, steps)
+    meter.update(steps, episode_return)
+
+  def _write_train_scalars(self, writer, values, steps):
+    """Writes a train run's loss and scalars, values = [loss, *scalars]."""
+    scalars = dict(zip(self._scalar_names, values[1:]))
+    scalars['train/loss'] = values[0]
+    scalars['speed/steps_per_sec'] = (
+        (steps - self._start_steps) / max(time.time() - self._start_time,
+                                          1e-9))
+    writer.scalars(scalars, steps)
+
+  def _finish(self, sess, steps, episodes, stop, writer, evals, meter):
+    """Evaluates (unless just done), saves, and returns the run's summary."""
     if stop.requested:
       print('Stop requested: saving the checkpoint of step %d.' % steps,
             flush=True)
-    elif not reached and (last_eval is None or last_eval['step'] != steps):
-      last_eval = self._evaluate(sess, steps, writer, evals)
+    elif not self._reached and (self._last_eval is None or
+                                self._last_eval['step'] != steps):
+      self._last_eval = self._evaluate(sess, steps, writer, evals)
     self._save(sess, steps, episodes, writer)
     meter.close()
     return {
         'steps': steps,
         'episodes': episodes,
-        'wall_s': round(time.time() - start_time, 3),
+        'wall_s': round(time.time() - self._start_time, 3),
         'eval_s': round(self._eval_s, 3),
         'stopped_early': bool(stop.requested),
-        'eval': last_eval,
-        'reached_stop_eval_return': bool(reached),
+        'eval': self._last_eval,
+        'reached_stop_eval_return': bool(self._reached),
     }
 
   def _train_seconds(self):

@@ -28,17 +28,12 @@ episodic, act_after_train (see `graphrl.agents.reinforce.ReinforceAgent`).
 """
 
 import dataclasses
-import math
-import time
 
 import numpy as np
 
 from graphrl.training import cli
 from graphrl.training import off_policy
-from graphrl.training import progress
 from graphrl.training.step_callable import StepCallable
-
-_next_multiple = off_policy._next_multiple  # pylint: disable=protected-access
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,15 +78,8 @@ class OnPolicyLoop(off_policy.OffPolicyLoop):
     super().__init__(agent, env, eval_env, logdir, config, metadata)
 
   def _loop(self, sess, steps, episodes, log, evals, writer, stop):
-    c, agent, env = self._config, self._agent, self._env
-    start_steps, start_time = steps, time.time()
-    self._start_time, self._eval_s = start_time, 0.0
-    meter = progress.Progress(c.num_steps, interval_s=c.progress_every_s,
-                              start_step=steps)
-    last_eval, reached = None, False
-    next_eval = _next_multiple(steps, c.eval_every)
-    next_checkpoint = _next_multiple(steps, c.checkpoint_every)
-    next_summary = _next_multiple(steps, c.summary_every)
+    agent, env = self._agent, self._env
+    meter = self._start(steps)
     sess.run(agent.clear)  # The environments start afresh.
     feeds = [agent.observ, agent.step_type] + list(agent.transition)
     act = StepCallable(sess, [agent.explore_action], feeds[:2])
@@ -104,7 +92,7 @@ class OnPolicyLoop(off_policy.OffPolicyLoop):
     lengths = np.zeros(env.batch_size, np.int64)
     finished = np.zeros(env.batch_size, bool)  # Since the last reset.
     pending, stored = None, 0
-    while steps < c.num_steps and not stop.requested and not reached:
+    while self._running(steps, stop):
       current = (time_step.observation, time_step.step_type)
       if pending is None:
         action, = act(*current)
@@ -115,11 +103,8 @@ class OnPolicyLoop(off_policy.OffPolicyLoop):
         results = update(*current, *pending)
         pending, stored = None, 0
         self._check_loss(results[len(acted)], steps)
-        if steps >= next_summary:
-          next_summary = _next_multiple(steps, c.summary_every)
-          self._write_scalars(writer, results[len(acted):], steps,
-                              (steps - start_steps) /
-                              max(time.time() - start_time, 1e-9))
+        if self._due('summary', steps):
+          self._write_train_scalars(writer, results[len(acted):], steps)
         if agent.episodic:
           time_step = env.reset()
           returns[:], lengths[:], finished[:] = 0.0, 0, False
@@ -135,40 +120,15 @@ class OnPolicyLoop(off_policy.OffPolicyLoop):
       ended = np.flatnonzero(next_step.is_last())
       for index in ended:
         episodes += 1
-        log.append(steps, episodes, float(returns[index]),
-                   int(lengths[index]), env=int(index),
-                   train_s=round(self._train_seconds(), 4))
-        writer.scalars({'episode/return': returns[index],
-                        'episode/length': lengths[index]}, steps)
-        meter.update(steps, float(returns[index]))
+        self._log_episode(log, writer, meter, steps, episodes,
+                          float(returns[index]), int(lengths[index]),
+                          env=int(index))
       returns[ended], lengths[ended] = 0.0, 0
       finished[ended] = True
       time_step = next_step
-      if c.eval_every and steps >= next_eval:
-        next_eval = _next_multiple(steps, c.eval_every)
-        last_eval = self._evaluate(sess, steps, writer, evals)
-        reached = (c.stop_eval_return is not None and
-                   last_eval['mean_return'] >= c.stop_eval_return)
-      if steps >= next_checkpoint:
-        next_checkpoint = _next_multiple(steps, c.checkpoint_every)
-        self._save(sess, steps, episodes, writer)
+      self._periodic(sess, steps, episodes, writer, evals)
       meter.update(steps)
-    if stop.requested:
-      print('Stop requested: saving the checkpoint of step %d.' % steps,
-            flush=True)
-    elif not reached and (last_eval is None or last_eval['step'] != steps):
-      last_eval = self._evaluate(sess, steps, writer, evals)
-    self._save(sess, steps, episodes, writer)
-    meter.close()
-    return {
-        'steps': steps,
-        'episodes': episodes,
-        'wall_s': round(time.time() - start_time, 3),
-        'eval_s': round(self._eval_s, 3),
-        'stopped_early': bool(stop.requested),
-        'eval': last_eval,
-        'reached_stop_eval_return': bool(reached),
-    }
+    return self._finish(sess, steps, episodes, stop, writer, evals, meter)
 
   def _update_due(self, stores, finished):
     """Whether the store that makes `stores` completes an update.
@@ -186,17 +146,3 @@ class OnPolicyLoop(off_policy.OffPolicyLoop):
                 'an episode ran longer than max_episode_steps=%d; set it to '
                 "the environment's time limit" % agent.rollout_length)
     return False
-
-  def _check_loss(self, loss, steps):
-    if not math.isfinite(loss):
-      raise cli.UserError(
-          'the loss became %s at step %d; stopped without saving, the last '
-          'good checkpoint is step %s' % (
-              loss, steps, (self._checkpoints.steps() or ['none'])[-1]))
-
-  def _write_scalars(self, writer, values, steps, steps_per_sec):
-    """Writes the loss and the agent's scalars fetched by a train run."""
-    scalars = dict(zip(self._scalar_names, values[1:]))
-    scalars['train/loss'] = values[0]
-    scalars['speed/steps_per_sec'] = steps_per_sec
-    writer.scalars(scalars, steps)
