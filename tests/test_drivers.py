@@ -8,34 +8,7 @@ import pytest
 from graphrl import drivers
 from graphrl.envs import batched
 from graphrl.envs import metrics
-from graphrl.envs import py_environment
-from graphrl.envs import specs
-from graphrl.envs import time_step as ts
-
-
-class Counter(py_environment.PyEnvironment):
-  """Observation: steps taken this episode; reward 1 per step; terminates
-  after `length` steps."""
-
-  def __init__(self, length):
-    self._length = length
-    self._t = 0
-
-  def observation_spec(self):
-    return specs.ArraySpec((), np.int64)
-
-  def action_spec(self):
-    return specs.BoundedArraySpec((), np.int64, 0, 1)
-
-  def _reset(self):
-    self._t = 0
-    return ts.restart(np.int64(0))
-
-  def _step(self, action):
-    self._t += 1
-    if self._t == self._length:
-      return ts.termination(np.int64(self._t), 1.)
-    return ts.transition(np.int64(self._t), 1.)
+from toy_envs import Counter
 
 
 def _env():

@@ -17,43 +17,8 @@ from graphrl.training import cli
 from graphrl.training import episode_log
 from graphrl.training import off_policy
 from graphrl.training import on_policy
-
-CORRIDOR_LENGTH = 5
-
-
-class Corridor(envs.PyEnvironment):
-  """States 0..4 in a row, start at 0; action 1 moves right, 0 left.
-
-  Reaching state 4 pays 1 and terminates; 20 steps truncate. The optimal
-  policy walks right: return 1 in 4 steps.
-  """
-
-  def __init__(self):
-    self._position = 0
-    self._steps = 0
-
-  def observation_spec(self):
-    return envs.BoundedArraySpec((CORRIDOR_LENGTH,), np.float32, 0, 1)
-
-  def action_spec(self):
-    return envs.BoundedArraySpec((), np.int64, 0, 1)
-
-  def _observation(self):
-    return np.eye(CORRIDOR_LENGTH, dtype=np.float32)[self._position]
-
-  def _reset(self):
-    self._position, self._steps = 0, 0
-    return ts.restart(self._observation())
-
-  def _step(self, action):
-    self._steps += 1
-    move = 1 if action == 1 else -1
-    self._position = min(max(self._position + move, 0), CORRIDOR_LENGTH - 1)
-    if self._position == CORRIDOR_LENGTH - 1:
-      return ts.termination(self._observation(), 1.0)
-    if self._steps == 20:
-      return ts.truncation(self._observation(), 0.0)
-    return ts.transition(self._observation(), 0.0)
+from toy_envs import Corridor
+from toy_envs import CORRIDOR_LENGTH
 
 
 class FixedLength(envs.PyEnvironment):

@@ -10,30 +10,7 @@ from graphrl import envs
 from graphrl.compat import tf
 from graphrl.envs import time_step as ts
 from graphrl.trajectory_writer import TrajectoryWriter
-
-
-class Counter(envs.PyEnvironment):
-  """Observation t = steps since reset; terminates after `length` steps."""
-
-  def __init__(self, length):
-    self._length = length
-    self._t = 0
-
-  def observation_spec(self):
-    return envs.ArraySpec((), np.int64)
-
-  def action_spec(self):
-    return envs.BoundedArraySpec((), np.int64, 0, 1)
-
-  def _reset(self):
-    self._t = 0
-    return ts.restart(np.int64(0))
-
-  def _step(self, action):
-    self._t += 1
-    if self._t == self._length:
-      return ts.termination(np.int64(self._t), 1.)
-    return ts.transition(np.int64(self._t), 1.)
+from toy_envs import Counter
 
 
 def _policy(time_step, policy_state):
