@@ -79,14 +79,14 @@ def table(flagfile, rows):
     lines.append('| %d | %s | %s | %.0f | %.1f | %.1f |' % (
         row['seed'], _cell(row['train']), _cell(row['greedy']),
         row['steps_per_s'], row['final_eval'], row['process_s']))
+  cells = []
   for kind in ('train', 'greedy'):
-    solved = [row[kind] for row in rows if row[kind] is not None]
-    lines.append(
-        '| median (%s) | %d of %d seeds solved; median %s s |  |  |  |  |' % (
-            kind, len(solved), len(rows),
-            _median([solve['train_s'] for solve in solved])))
-  lines.append('| median | | | %.0f | | %.1f |' % (
-      _median([row['steps_per_s'] for row in rows]),
+    solved = [row[kind]['train_s'] for row in rows if row[kind] is not None]
+    cells.append('%d of %d solved%s' % (
+        len(solved), len(rows),
+        ', median %.1f s' % _median(solved) if solved else ''))
+  lines.append('| median | %s | %s | %.0f | | %.1f |' % (
+      cells[0], cells[1], _median([row['steps_per_s'] for row in rows]),
       _median([row['process_s'] for row in rows])))
   return '\n'.join(lines)
 
