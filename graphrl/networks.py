@@ -203,39 +203,51 @@ def policy_value_heads(features, num_actions, name):
     return logits, tf.squeeze(values, axis=-1)
 
 
-def ddpg_critic(states, actions, name):
+def ddpg_critic(states, actions, name, hidden_sizes=(400, 300)):
   """DDPG critic Q(s, a) (Lillicrap et al. 2016).
 
   h1 = relu(s W1 + b1) [B, 400]; h2 = relu([h1, a] W2 + b2) [B, 300];
   Q = h2 w3 + b3, with the unit axis squeezed (never the batch axis).
+  Other `hidden_sizes` (at least two) change the widths and depth; the
+  action always joins the input of the second layer.
 
   Args:
     states: float [B, S].
     actions: float [B, U].
     name: variable scope; reused on later calls.
+    hidden_sizes: sizes of the hidden layers fc1, fc2, ...
 
   Returns:
     float [B].
+
+  Raises:
+    ValueError: for inputs not of rank 2 or fewer than two hidden layers.
   """
   _check_rank(states, 2, 'states')
   _check_rank(actions, 2, 'actions')
+  if len(hidden_sizes) < 2:
+    raise ValueError('the critic needs at least two hidden layers, got %s'
+                     % (tuple(hidden_sizes),))
   with tf.variable_scope(name, reuse=tf.AUTO_REUSE):
     with slim.arg_scope([slim.fully_connected],
                         weights_initializer=_DDPG_HIDDEN_INIT):
-      net = slim.fully_connected(states, 400, scope='fc1')
-      net = slim.fully_connected(
-          tf.concat([net, tf.cast(actions, net.dtype)], 1), 300, scope='fc2')
+      net = slim.fully_connected(states, hidden_sizes[0], scope='fc1')
+      net = tf.concat([net, tf.cast(actions, net.dtype)], 1)
+      for index, size in enumerate(hidden_sizes[1:], 2):
+        net = slim.fully_connected(net, size, scope='fc%d' % index)
     q = slim.fully_connected(
         net, 1, activation_fn=None, weights_initializer=_DDPG_FINAL_INIT,
         biases_initializer=_DDPG_FINAL_INIT, scope='q_value')
     return tf.squeeze(q, axis=1)
 
 
-def ddpg_actor(states, action_size, name, low=-1., high=1.):
+def ddpg_actor(states, action_size, name, low=-1., high=1.,
+               hidden_sizes=(400, 300)):
   """DDPG actor mu(s) scaled to the action bounds (Lillicrap et al. 2016).
 
   h1 = relu(s W1 + b1) [B, 400]; h2 = relu(h1 W2 + b2) [B, 300];
   mu = low + (high - low) * (tanh(h2 W3 + b3) + 1) / 2, in [low, high].
+  Other `hidden_sizes` change the widths and depth.
 
   Args:
     states: float [B, S].
@@ -243,6 +255,7 @@ def ddpg_actor(states, action_size, name, low=-1., high=1.):
     name: variable scope; reused on later calls.
     low: lower action bound, scalar or [U].
     high: upper action bound, scalar or [U], elementwise > low.
+    hidden_sizes: sizes of the hidden layers fc1, fc2, ...
 
   Returns:
     float [B, U].
@@ -257,8 +270,9 @@ def ddpg_actor(states, action_size, name, low=-1., high=1.):
   with tf.variable_scope(name, reuse=tf.AUTO_REUSE):
     with slim.arg_scope([slim.fully_connected],
                         weights_initializer=_DDPG_HIDDEN_INIT):
-      net = slim.fully_connected(states, 400, scope='fc1')
-      net = slim.fully_connected(net, 300, scope='fc2')
+      net = states
+      for index, size in enumerate(hidden_sizes, 1):
+        net = slim.fully_connected(net, size, scope='fc%d' % index)
     unit = slim.fully_connected(
         net, action_size, activation_fn=tf.tanh,
         weights_initializer=_DDPG_FINAL_INIT,

@@ -55,6 +55,20 @@ def moving_average(output, decay=0.999,
   return new_output, update_op
 
 
+def exclude_from_training(target_vars):
+  """Takes a target network's variables out of TRAINABLE_VARIABLES.
+
+  A target network built by calling the online network's function under
+  another scope is trainable like any network; removing its variables keeps
+  optimizers (`minimize` without a var_list) and `moving_average` off them,
+  so it moves only by `hard_update` or `soft_update`.
+  """
+  trainable = tf.get_collection_ref(tf.GraphKeys.TRAINABLE_VARIABLES)
+  for variable in target_vars:
+    if variable in trainable:
+      trainable.remove(variable)
+
+
 def hard_update(online_vars, target_vars):
   """One op that copies the online into the target weights: theta_T <- theta.
 

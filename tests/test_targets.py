@@ -107,6 +107,16 @@ def test_moving_average_bad_input(graph):
     targets.moving_average(q, decay=1.5)
 
 
+def test_exclude_from_training(graph):
+  del graph
+  online = tf.Variable(1.0, name='online')
+  target = tf.Variable(1.0, name='target')
+  targets.exclude_from_training([target])
+  targets.exclude_from_training([target])  # Twice is harmless.
+  assert tf.trainable_variables() == [online]
+  assert target in tf.global_variables()  # Still saved by a Saver().
+
+
 @KINDS
 def test_hard_update(graph, sess, use_resource):
   online = [tf.Variable([1., 2.], use_resource=use_resource),

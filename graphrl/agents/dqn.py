@@ -125,7 +125,10 @@ class DQNAgent:
     greedy_action:  int64 [B], argmax_a Q(s, a)
     store:          appends one transition fed through `transition`
     train:          one gradient step on a sampled batch
+    episode_start:  None: nothing to do at an episode start
   """
+
+  episode_start = None
 
   def __init__(self, observation_spec, action_spec, config):
     """Builds the graph.
@@ -270,8 +273,7 @@ class DQNAgent:
     next_q_target = self._network(next_observ, 'q_target')
     online = networks.get_variables('dqn/q')
     target = networks.get_variables('dqn/q_target')
-    for variable in target:  # Not trained by the optimizer.
-      tf.get_collection_ref(tf.GraphKeys.TRAINABLE_VARIABLES).remove(variable)
+    targets.exclude_from_training(target)
     sync = targets.hard_update(online, target)
     if c.target_update == 'hard':
       def update(step, unused_vars):

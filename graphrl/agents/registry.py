@@ -8,6 +8,7 @@ import collections
 import dataclasses
 
 from graphrl.agents import a2c
+from graphrl.agents import ddpg
 from graphrl.agents import dqn
 from graphrl.agents import reinforce
 from graphrl.training import off_policy
@@ -19,6 +20,8 @@ AgentSpec = collections.namedtuple(
 AGENTS = {
     'dqn': AgentSpec(dqn.DQNConfig, dqn.DQNAgent, off_policy.OffPolicyLoop,
                      off_policy.LoopConfig, batched=False),
+    'ddpg': AgentSpec(ddpg.DDPGConfig, ddpg.DDPGAgent, off_policy.OffPolicyLoop,
+                      off_policy.LoopConfig, batched=False),
     'reinforce': AgentSpec(reinforce.ReinforceConfig, reinforce.ReinforceAgent,
                            on_policy.OnPolicyLoop, on_policy.LoopConfig,
                            batched=True),

@@ -1,4 +1,4 @@
-"""The training loop of off-policy agents (DQN): one `Session.run` per step.
+"""The training loop of off-policy agents (DQN, DDPG): one run per step.
 
 Each environment step costs one `Session.run` that acts on the current
 observation, stores the previous transition and, every `train_every` steps
@@ -15,6 +15,7 @@ The agent provides, in the default graph:
   transition (placeholders s, a, r, s', discount), store: storing
   train, loss, scalars (dict of tensors logged at train steps): training
   env_steps, train_steps: counters; sync_target: run once at the start
+  episode_start: op run right after each `env.reset()`, or None
 """
 
 import dataclasses
@@ -126,7 +127,7 @@ class OffPolicyLoop:
     act_store_train = StepCallable(
         sess, [agent.explore_action, agent.store] + self._train_fetches, feeds)
     pending = None
-    time_step = self._env.reset()
+    time_step = self._reset(sess)
     episode_return, episode_length = 0.0, 0
     while self._running(steps, stop):
       observ = time_step.observation[None]
@@ -151,7 +152,7 @@ class OffPolicyLoop:
         self._log_episode(log, writer, meter, steps, episodes, episode_return,
                           episode_length)
         episode_return, episode_length = 0.0, 0
-        time_step = self._env.reset()
+        time_step = self._reset(sess)
       else:
         time_step = next_step
       if train and self._due('summary', steps):
@@ -159,6 +160,13 @@ class OffPolicyLoop:
       self._periodic(sess, steps, episodes, writer, evals)
       meter.update(steps)
     return self._finish(sess, steps, episodes, stop, writer, evals, meter)
+
+  def _reset(self, sess):
+    """Starts an episode: resets the env, then runs `agent.episode_start`."""
+    time_step = self._env.reset()
+    if self._agent.episode_start is not None:
+      sess.run(self._agent.episode_start)
+    return time_step
 
   def _start(self, steps):
     """Starts this process's clocks and schedules at `steps`.
