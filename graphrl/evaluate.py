@@ -58,12 +58,22 @@ def _load(env_id, seed, max_episode_steps, **kwargs):
                    **kwargs)
 
 
+def start_greedy_episodes(sess, agent):
+  """Zeroes the evaluation state of a recurrent agent (A2C's GRU torso)."""
+  if agent.eval_reset is not None:
+    sess.run(agent.eval_reset)
+
+
 def write_gif(path, sess, agent, metadata, fps):
   """Renders one greedy episode to an animated GIF at `path`."""
   import imageio  # pylint: disable=g-import-not-at-top
+  # Frames are drawn off-screen; without this pygame's SDL probes for a
+  # display and prints an error line.
+  os.environ.setdefault('SDL_VIDEODRIVER', 'dummy')
   env = _load(metadata['env'], FLAGS.seed, metadata.get('max_episode_steps'),
               render_mode='rgb_array')
   time_step = env.reset()
+  start_greedy_episodes(sess, agent)
   frames = [env.render()]
   while not time_step.is_last():
     action = sess.run(agent.greedy_action,
@@ -95,6 +105,7 @@ def main(argv):
     def policy(observ):
       return sess.run(agent.greedy_action, {agent.observ: observ})
 
+    start_greedy_episodes(sess, agent)
     returns, lengths = evaluation.run_episodes(eval_env, policy)
     if FLAGS.gif:
       write_gif(FLAGS.gif, sess, agent, metadata, FLAGS.gif_fps)

@@ -175,7 +175,7 @@ def test_full_rollout_buffer_fails_loudly(graph, sess):
 
 
 @pytest.mark.parametrize('field, value, message', [
-    ('torso', 'gru', 'recurrent torso is not implemented'),
+    ('torso', 'lstm', 'torso must be one of'),
     ('hidden_sizes', (), 'at least one torso layer'),
     ('optimizer', 'sgd', 'optimizer'), ('n_steps', 0, 'n_steps'),
     ('value_coef', -1., 'value_coef'), ('gamma', -0.1, 'gamma'),

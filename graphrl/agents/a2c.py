@@ -1,4 +1,4 @@
-"""Synchronous advantage actor-critic (A2C; Mnih et al., 2016), MLP torso.
+"""Synchronous advantage actor-critic (A2C; Mnih et al., 2016): MLP or GRU.
 
 Seed 000, section 3.2: actor and critic share lower layers, the advantage
 A_t = G_t - V(s_t) weights the policy gradient. The agent steps N
@@ -24,20 +24,44 @@ The values V(s_{t+1}) that returns bootstrap from are computed when a step
 is stored, with the weights the rollout was collected with. The loop never
 resets the environments: rollouts continue the running episodes.
 
-Torso seam: `_features` maps observations to features. Only 'mlp' exists;
-a recurrent torso (`networks.a3c_recurrent_torso`) would also store the GRU
-state at each rollout start and feed it when acting.
+Torsos (`torso`): 'mlp' as above, or 'gru': the MLP's features x_t feed a
+GRU (`graphrl.gru`) of `gru_units` whose state the heads read instead, so
+the policy can remember what one observation misses (e.g. velocities):
+
+  acting:   h_t = GRU(x_t, (1 - first_t) * h_{t-1}), first_t = step type
+            FIRST; logits, V(s_t) = linear heads on h_t. Each of the N
+            environments carries its h in the variable `state` [N, units]
+            (in checkpoints): sampling an action (explore_action,
+            act_after_train) writes h_t; the V(s_t) stored as a bootstrap
+            value reads it without writing
+  rollouts: clearing the buffer (`clear`, and `train` after its update)
+            copies `state` to `rollout_start` [N, units]: the state before
+            the rollout's first observation, which is stored next
+  training: h_0..h_{T-1} = `gru.gru_sequence` from `rollout_start` over the
+            stored observations, zeroed before each FIRST step (truncated
+            backpropagation through time over n_steps), giving the logits
+            and values of acting; V(s_{t+n}) comes from the state after the
+            rollout's last step
+  greedy:   `greedy_action` carries the separate state `eval_state` [B,
+            units] of a batch of B evaluation environments; `eval_reset`
+            zeroes it before a batch of episodes starts (it is not saved)
+
+The lecture's GRU (seed 000, sections 3.1-3.2) discards its final state
+(`h4, _ = tf.nn.dynamic_rnn(...)`): every acting call starts from zeros and
+the policy has no memory; here the state is carried between calls.
 """
 
 import dataclasses
 
+from graphrl import gru
 from graphrl import losses
 from graphrl import networks
 from graphrl.agents import reinforce
 from graphrl.compat import tf
+from graphrl.envs import time_step as ts
 
 OPTIMIZERS = ('adam', 'rmsprop')
-TORSOS = ('mlp',)
+TORSOS = ('mlp', 'gru')
 # RMSProp as in the A2C baselines: decay 0.99, epsilon 1e-5.
 RMSPROP_DECAY = 0.99
 RMSPROP_EPSILON = 1e-5
@@ -55,7 +79,8 @@ class A2CConfig:
   value_coef: float = 0.5
   entropy_coef: float = 0.01
   grad_clip: float = 0.5               # global norm; 0 disables
-  torso: str = 'mlp'
+  torso: str = 'mlp'                   # or 'gru': the MLP, then a GRU
+  gru_units: int = 64                  # state size of the 'gru' torso
 
   def validate(self):
     """Raises ValueError naming the first bad hyperparameter."""
@@ -69,8 +94,9 @@ class A2CConfig:
         (self.value_coef >= 0,
          'value_coef must be >= 0, got %r' % self.value_coef),
         (self.torso in TORSOS,
-         'torso must be one of %s (a recurrent torso is not implemented), '
-         'got %r' % (TORSOS, self.torso)),
+         'torso must be one of %s, got %r' % (TORSOS, self.torso)),
+        (isinstance(self.gru_units, int) and self.gru_units >= 1,
+         'gru_units must be a positive int, got %r' % (self.gru_units,)),
     ])
 
 
@@ -81,6 +107,13 @@ class A2CAgent(reinforce.ReinforceAgent):
   episodic False), and:
     act_after_train: int64 [B], the train op, then a ~ pi(.|observ) with the
                      new weights; counts the env steps like explore_action
+  With torso 'gru' (see the module docstring), explore_action and
+  act_after_train take B = num_envs observations, and:
+    state:         float [N, gru_units] variable, the carried GRU state
+    rollout_start: float [N, gru_units] variable, the state before the
+                   buffer's first step
+    eval_state:    float [B, gru_units] local variable of greedy_action
+    eval_reset:    empties eval_state: the next greedy_action starts at zeros
   """
 
   episodic = False
@@ -104,6 +137,8 @@ class A2CAgent(reinforce.ReinforceAgent):
     """
     super().__init__(observation_spec, action_spec, config)
     with tf.variable_scope(self._scope):
+      if config.torso == 'gru':
+        self._build_recurrent_state()
       with tf.control_dependencies([self.train]):
         logits, _ = self._evaluate(self.observ)
         self.act_after_train = self._sample(logits)
@@ -118,9 +153,84 @@ class A2CAgent(reinforce.ReinforceAgent):
     return tf.nn.relu(networks.mlp(
         self._flat_observ(observ), sizes[:-1], sizes[-1], 'torso'))
 
+  def _heads(self, features):
+    return networks.policy_value_heads(features, self.num_actions, 'heads')
+
+  def _recurrent_variable(self, name):
+    """A non-trainable state variable of the GRU torso, zeros [N, units]."""
+    shape = [self.config.num_envs, self.config.gru_units]
+    with tf.variable_scope('recurrent', reuse=tf.AUTO_REUSE):
+      return tf.get_variable(name, initializer=tf.zeros(shape),
+                             trainable=False, use_resource=True)
+
   def _evaluate(self, observ):
-    return networks.policy_value_heads(
-        self._features(observ), self.num_actions, 'heads')
+    """Logits [N, A] and V(s) [N]; a GRU torso steps the N env states.
+
+    The GRU's h_t = GRU(x_t, (1 - first_t) * h_{t-1}) is written to `state`
+    when the logits are computed (to sample from), not for the values.
+    """
+    features = self._features(observ)
+    if self.config.torso == 'mlp':
+      return self._heads(features)
+    state = self._recurrent_variable('state')
+    check = tf.debugging.assert_equal(
+        tf.shape(observ)[0], self.config.num_envs,
+        message='the GRU torso acts on num_envs=%d observations at a time '
+        '(greedy_action takes any batch)' % self.config.num_envs)
+    with tf.control_dependencies([check]):
+      first = tf.equal(self.step_type, int(ts.StepType.FIRST))
+    keep = 1. - tf.cast(first, tf.float32)[:, None]
+    new_state = gru.gru_step(features, keep * state.read_value(),
+                             self.config.gru_units)
+    logits, values = self._heads(new_state)
+    with tf.control_dependencies([state.assign(new_state)]):
+      return tf.identity(logits), values
+
+  def _evaluate_rollout(self, observ, step_type):
+    """Logits [N, T, A], values [N, T]; a GRU unrolls from rollout_start."""
+    if self.config.torso == 'mlp':
+      return super()._evaluate_rollout(observ, step_type)
+    n = self.config.num_envs
+    features = self._features(tf.reshape(observ, [-1] + self._obs_shape))
+    features = tf.reshape(features, [n, -1, self.config.hidden_sizes[-1]])
+    outputs, _ = gru.gru_sequence(
+        features, self._recurrent_variable('rollout_start').read_value(),
+        tf.equal(step_type, int(ts.StepType.FIRST)), self.config.gru_units)
+    return self._heads(outputs)
+
+  def _build_recurrent_state(self):
+    """Rollout start captures, greedy_action with eval_state, eval_reset."""
+    units = self.config.gru_units
+    self.state = self._recurrent_variable('state')
+    self.rollout_start = self._recurrent_variable('rollout_start')
+    # Clearing the buffer starts a rollout; the train op clears it last.
+    self.clear = tf.group(
+        self.clear, self.rollout_start.assign(self.state.read_value()))
+    with tf.control_dependencies([self.train]):
+      self.train = tf.group(
+          self.train, self.rollout_start.assign(self.state.read_value()))
+    # Named 'a2c/eval_state' although this re-entered scope's ops are not.
+    with tf.name_scope(tf.get_variable_scope().original_name_scope):
+      self.eval_state = tf.Variable(
+          tf.zeros([0, units]), shape=[None, units], trainable=False,
+          use_resource=True, collections=[tf.GraphKeys.LOCAL_VARIABLES],
+          name='eval_state')
+    self.eval_reset = self.eval_state.assign(tf.zeros([0, units]))
+    batch = tf.shape(self.observ)[0]
+    carried = self.eval_state.read_value()
+    rows = tf.shape(carried)[0]
+    check = tf.Assert(
+        tf.logical_or(tf.equal(rows, 0), tf.equal(rows, batch)),
+        ['greedy_action got', batch, 'observations but carries the state of',
+         rows, 'environments; run eval_reset before a new batch'])
+    with tf.control_dependencies([check]):
+      previous = tf.cond(tf.equal(rows, 0),
+                         lambda: tf.zeros([batch, units]),
+                         lambda: tf.reshape(carried, [batch, units]))
+    new_state = gru.gru_step(self._features(self.observ), previous, units)
+    logits, _ = self._heads(new_state)
+    with tf.control_dependencies([self.eval_state.assign(new_state)]):
+      self.greedy_action = tf.argmax(logits, axis=1)
 
   def _mask(self, valid, lasts):
     """Every transition of the rollout; only auto-reset steps are dropped."""

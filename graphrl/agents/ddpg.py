@@ -122,6 +122,8 @@ class DDPGAgent:
     train:          one gradient step of critic and actor on a sampled batch
   """
 
+  eval_reset = None  # Greedy actions keep no state.
+
   def __init__(self, observation_spec, action_spec, config):
     """Builds the graph.
 

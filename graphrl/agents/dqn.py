@@ -129,6 +129,7 @@ class DQNAgent:
   """
 
   episode_start = None
+  eval_reset = None
 
   def __init__(self, observation_spec, action_spec, config):
     """Builds the graph.

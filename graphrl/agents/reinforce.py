@@ -32,8 +32,8 @@ most the time limit. The baseline V is a separate MLP (Sutton et al., 1998).
 Ops that share state run in a fixed order within one `Session.run`: store
 -> gather -> gradients (GATE_GRAPH) -> apply -> clear, so seeded runs are
 reproducible. `A2CAgent` (`graphrl.agents.a2c`) reuses this graph with a
-shared critic and n-step returns through the `_evaluate`, `_mask` and
-`_loss` hooks.
+shared critic, n-step returns and a recurrent torso through the
+`_evaluate`, `_evaluate_rollout`, `_mask` and `_loss` hooks.
 """
 
 import dataclasses
@@ -106,13 +106,19 @@ class ReinforceAgent:
   Tensors and ops (B observations; N = num_envs, the batch the loop steps):
     observ:         placeholder [B, *obs_shape], the current observations
     step_type:      placeholder int32 [B], their step types (explore only)
+    logits:         [B, A], logits of pi(.|observ) that explore_action
+                    samples from
     explore_action: int64 [B], sampled from pi; counts the env steps
     greedy_action:  int64 [B], argmax_a pi(a|s)
+    eval_reset:     None; a recurrent agent's op that zeroes its evaluation
+                    state before greedy episodes on a fresh batch
     transition:     placeholders of the previous batched step: observ
                     [N, ...], action [N], and the reward [N], discount [N]
                     of the step into `observ`, and the step type [N]
     store:          appends `transition` completed by observ, step_type
     train:          stores, then one gradient step on the buffer; clears it
+    rollout_logits: [N, T, A], the logits `train` recomputes on the buffer
+                    of T slots (fetched alone, it stores without training)
     clear:          empties the buffer (a resumed run restarts its envs)
     loss, scalars:  the loss and a dict of tensors for TensorBoard
     env_steps, train_steps: counters; sync_target: no-op (no target net)
@@ -171,12 +177,13 @@ class ReinforceAgent:
           tf.placeholder(tf.float32, [n], 'reward'),
           tf.placeholder(tf.float32, [n], 'discount'),
           tf.placeholder(tf.int32, [n], 'prev_step_type'))
-      logits, values = self._evaluate(self.observ)
-      self.greedy_action = tf.argmax(logits, axis=1)
-      self.explore_action = self._sample(logits)
+      self.logits, values = self._evaluate(self.observ)
+      self.greedy_action = tf.argmax(self.logits, axis=1)
+      self.explore_action = self._sample(self.logits)
       self._build_store(values)
       self._build_train()
       self.sync_target = tf.no_op()
+      self.eval_reset = None  # Overridden by a recurrent torso.
 
   def _slots(self):
     """Steps the buffer holds per environment."""
@@ -194,6 +201,19 @@ class ReinforceAgent:
     if not c.baseline:
       return logits, tf.zeros_like(logits[:, 0])
     return logits, networks.mlp(flat, c.hidden_sizes, 1, 'value')[:, 0]
+
+  def _evaluate_rollout(self, observ, step_type):
+    """Logits [N, T, A] and values [N, T] of the gathered steps [N, T, ...].
+
+    Each step is evaluated on its own; `step_type` [N, T] is there for
+    recurrent torsos.
+    """
+    del step_type
+    logits, values = self._evaluate(
+        tf.reshape(observ, [-1] + self._obs_shape))
+    rows = [self.config.num_envs, -1]
+    return (tf.reshape(logits, rows + [self.num_actions]),
+            tf.reshape(values, rows))
 
   def _sample(self, logits):
     """a ~ softmax(logits) [B]; counts the non-LAST members as env steps."""
@@ -229,13 +249,11 @@ class ReinforceAgent:
 
   def _build_train(self):
     """Gathers the buffer after the store, trains on it and clears it."""
-    c, n = self.config, self.config.num_envs
+    c = self.config
     with tf.control_dependencies([self.store]):
       (observ, action, reward, discount, step_type, next_step_type,
        next_value) = self.buffer.gather_all()
-    logits, values = self._evaluate(
-        tf.reshape(observ, [-1] + self._obs_shape))
-    values = tf.reshape(values, [n, -1])
+    self.rollout_logits, values = self._evaluate_rollout(observ, step_type)
     lasts = tf.equal(next_step_type, int(ts.StepType.LAST))
     returns = losses.bootstrapped_returns(
         reward, discount, lasts, next_value, c.gamma)
@@ -245,9 +263,10 @@ class ReinforceAgent:
         tf.reduce_sum(tf.cast(mask, tf.int32)),
         message='nothing to train on: %s' % self._empty_message)
     with tf.control_dependencies([check]):
-      flat_mask = tf.reshape(mask, [-1])
+      mask = tf.identity(mask)
     self.loss, self.scalars = self._loss(
-        tf.boolean_mask(logits, flat_mask), tf.boolean_mask(values, mask),
+        tf.boolean_mask(self.rollout_logits, mask),
+        tf.boolean_mask(values, mask),
         tf.boolean_mask(action, mask), tf.boolean_mask(returns, mask))
     optimizer = self._optimizer()
     grads, variables = zip(*optimizer.compute_gradients(

@@ -2,12 +2,14 @@
 
 `from graphrl.envs import gym_suite as suite_gym` runs the lecture's
 `suite_gym.load("CartPole-V1")`; everything here is numpy, no TensorFlow.
+Importing this package registers `MaskedCartPole-v1` (`masked`).
 """
 
 from graphrl.envs.batched import BatchedPyEnvironment
 from graphrl.envs.gym_suite import GymWrapper
 from graphrl.envs.gym_suite import load
 from graphrl.envs.gym_suite import UnknownEnvironmentError
+from graphrl.envs.masked import MaskObservation
 from graphrl.envs.parallel import EnvironmentWorkerError
 from graphrl.envs.parallel import ParallelPyEnvironment
 from graphrl.envs.py_environment import PyEnvironment

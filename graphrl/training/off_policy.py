@@ -16,6 +16,7 @@ The agent provides, in the default graph:
   train, loss, scalars (dict of tensors logged at train steps): training
   env_steps, train_steps: counters; sync_target: run once at the start
   episode_start: op run right after each `env.reset()`, or None
+  eval_reset: op run before each batch of greedy episodes, or None
 """
 
 import dataclasses
@@ -264,6 +265,8 @@ class OffPolicyLoop:
 
     train_s = self._train_seconds()
     started = time.time()
+    if agent.eval_reset is not None:
+      sess.run(agent.eval_reset)
     returns, lengths = evaluation.run_episodes(self._eval_env, policy)
     self._eval_s += time.time() - started
     result = dict(step=steps, train_s=round(train_s, 4),

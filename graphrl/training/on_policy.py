@@ -22,9 +22,9 @@ and the JSON-able summary. A resumed run restarts its environments, so it
 clears the partial rollout stored with the checkpoint.
 
 The agent provides, in the default graph: observ, step_type,
-explore_action, greedy_action, transition, store, train, loss, scalars,
-clear, env_steps, sync_target, episodic, rollout_length, and, unless
-episodic, act_after_train (see `graphrl.agents.reinforce.ReinforceAgent`).
+explore_action, greedy_action, eval_reset, transition, store, train, loss, scalars, clear, env_steps,
+sync_target, episodic, rollout_length, and, unless episodic,
+act_after_train (see `graphrl.agents.reinforce.ReinforceAgent`).
 """
 
 import dataclasses
@@ -129,6 +129,7 @@ class OnPolicyLoop(off_policy.OffPolicyLoop):
       self._periodic(sess, steps, episodes, writer, evals)
       meter.update(steps)
     return self._finish(sess, steps, episodes, stop, writer, evals, meter)
+
 
   def _update_due(self, stores, finished):
     """Whether the store that makes `stores` completes an update.
