@@ -42,6 +42,7 @@ from graphrl import losses
 from graphrl import networks
 from graphrl import replay
 from graphrl import targets
+from graphrl.agents import transitions
 from graphrl.compat import tf
 
 NOISES = ('ou', 'gaussian')
@@ -149,23 +150,15 @@ class DDPGAgent:
     config.validate()
     self.config = config
     self._low, self._high = _bounds(action_spec)
-    action_shape = list(action_spec.shape)
-    obs_shape = list(observation_spec.shape)
-    obs_dtype = tf.as_dtype(observation_spec.dtype)
     with tf.variable_scope('ddpg') as scope:
       self._scope = scope.name
-      self.env_steps = tf.Variable(
-          0, dtype=tf.int64, trainable=False, name='env_steps')
-      self.train_steps = tf.Variable(
-          0, dtype=tf.int64, trainable=False, name='train_steps')
-      self.observ = tf.placeholder(obs_dtype, [None] + obs_shape, 'observ')
+      self.env_steps, self.train_steps = transitions.counters()
+      self.observ = tf.placeholder(
+          tf.as_dtype(observation_spec.dtype),
+          [None] + list(observation_spec.shape), 'observ')
       self._build_act()
-      self.transition = (
-          tf.placeholder(obs_dtype, obs_shape, 'store_observ'),
-          tf.placeholder(tf.float32, action_shape, 'store_action'),
-          tf.placeholder(tf.float32, [], 'store_reward'),
-          tf.placeholder(obs_dtype, obs_shape, 'store_next_observ'),
-          tf.placeholder(tf.float32, [], 'store_discount'))
+      self.transition = transitions.placeholders(
+          observation_spec, tf.float32, action_spec.shape)
       self.buffer = replay.ReplayBuffer(self.transition, config.replay_capacity)
       with tf.control_dependencies([self.explore_action]):
         self.store = self.buffer.append(self.transition)

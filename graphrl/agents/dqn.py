@@ -41,6 +41,7 @@ from graphrl import networks
 from graphrl import replay
 from graphrl import schedules
 from graphrl import targets
+from graphrl.agents import transitions
 from graphrl.compat import tf
 
 TARGET_UPDATES = ('ema', 'hard', 'soft')
@@ -152,21 +153,14 @@ class DQNAgent:
     config.validate()
     self.config = config
     self.num_actions = int(action_spec.maximum) - int(action_spec.minimum) + 1
-    obs_shape = list(observation_spec.shape)
-    obs_dtype = tf.as_dtype(observation_spec.dtype)
     with tf.variable_scope('dqn'):
-      self.env_steps = tf.Variable(
-          0, dtype=tf.int64, trainable=False, name='env_steps')
-      self.train_steps = tf.Variable(
-          0, dtype=tf.int64, trainable=False, name='train_steps')
-      self.observ = tf.placeholder(obs_dtype, [None] + obs_shape, 'observ')
+      self.env_steps, self.train_steps = transitions.counters()
+      self.observ = tf.placeholder(
+          tf.as_dtype(observation_spec.dtype),
+          [None] + list(observation_spec.shape), 'observ')
       self._build_act()
-      self.transition = (
-          tf.placeholder(obs_dtype, obs_shape, 'store_observ'),
-          tf.placeholder(tf.int64, [], 'store_action'),
-          tf.placeholder(tf.float32, [], 'store_reward'),
-          tf.placeholder(obs_dtype, obs_shape, 'store_next_observ'),
-          tf.placeholder(tf.float32, [], 'store_discount'))
+      self.transition = transitions.placeholders(
+          observation_spec, tf.int64, [])
       self._build_store()
       self._build_train()
 

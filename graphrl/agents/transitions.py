@@ -1,0 +1,35 @@
+"""The pieces every off-policy agent's graph starts with.
+
+Step counters (checkpointed, so a resumed run continues its schedules) and
+the placeholders of one stored transition (s, a, r, s', discount), with
+discount = 0 at a termination and 1 otherwise, a time-limit truncation
+included.
+"""
+
+from graphrl.compat import tf
+
+
+def counters():
+  """Non-trainable int64 variables (env_steps, train_steps), both 0."""
+  return tuple(tf.Variable(0, dtype=tf.int64, trainable=False, name=name)
+               for name in ('env_steps', 'train_steps'))
+
+
+def placeholders(observation_spec, action_dtype, action_shape):
+  """Placeholders of one transition: s, a, r [], s', discount [].
+
+  Args:
+    observation_spec: `ArraySpec` of s and s'.
+    action_dtype: `tf.DType` of a.
+    action_shape: shape of a ([] for a discrete action).
+
+  Returns:
+    The tuple (observ, action, reward, next_observ, discount).
+  """
+  shape = list(observation_spec.shape)
+  dtype = tf.as_dtype(observation_spec.dtype)
+  return (tf.placeholder(dtype, shape, 'store_observ'),
+          tf.placeholder(action_dtype, list(action_shape), 'store_action'),
+          tf.placeholder(tf.float32, [], 'store_reward'),
+          tf.placeholder(dtype, shape, 'store_next_observ'),
+          tf.placeholder(tf.float32, [], 'store_discount'))
