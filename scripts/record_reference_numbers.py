@@ -12,7 +12,6 @@ test accepts is [max(`--min_step`, fastest seed - `--slack`), `--max_step`].
 import datetime
 import json
 import os
-import platform
 import tempfile
 
 from absl import flags
@@ -33,20 +32,6 @@ flags.DEFINE_integer('min_step', 2500,
 flags.DEFINE_string('out', os.path.join(reference_runs.ROOT, 'tests',
                                         'reference_numbers.json'),
                     'The reference file to update.')
-
-
-def machine():
-  """A one-line description of this machine."""
-  model = platform.processor() or platform.machine()
-  try:
-    with open('/proc/cpuinfo', encoding='utf-8') as f:
-      names = [line.split(':', 1)[1].strip() for line in f
-               if line.startswith('model name')]
-    model = names[0] if names else model
-  except OSError:
-    pass
-  return '%s, %d cores, %s, Python %s' % (
-      model, os.cpu_count(), platform.system(), platform.python_version())
 
 
 def record(name, seeds):
@@ -88,7 +73,7 @@ def main(argv):
   reference.setdefault('runs', {})
   for name in FLAGS.runs:
     reference['runs'][name] = dict(
-        record(name, seeds), machine=machine(),
+        record(name, seeds), machine=reference_runs.machine(),
         recorded=datetime.date.today().isoformat())
   reference['generated_by'] = 'python scripts/record_reference_numbers.py'
   with open(FLAGS.out, 'w', encoding='utf-8') as f:

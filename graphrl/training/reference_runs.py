@@ -1,8 +1,9 @@
 """Reference runs: train a flagfile's agent in a subprocess, read its records.
 
 Shared by the learning-regression tests (`tests/test_reference_numbers.py`),
-the script that records their reference numbers and the time-to-solve
-benchmark, so that all three measure the same thing the same way.
+the script that records their reference numbers, the time-to-solve
+benchmark and `scripts/reproduce.py`, so that all measure the same thing
+the same way.
 
 Time to solve is read from a run's records (see `graphrl.training.off_policy`):
   training: the first episode after which the mean return of the last
@@ -14,6 +15,7 @@ excluded).
 
 import json
 import os
+import platform
 import subprocess
 import sys
 import time
@@ -31,27 +33,58 @@ def train_command(flagfile, seed, logdir, *extra_flags):
           '--progress_every_s=1000000'] + list(extra_flags)
 
 
-def train(flagfile, seed, logdir, *extra_flags, timeout=None):
-  """Runs `train_command` from the repository root.
+def machine():
+  """A one-line description of this machine."""
+  model = platform.processor() or platform.machine()
+  try:
+    with open('/proc/cpuinfo', encoding='utf-8') as f:
+      names = [line.split(':', 1)[1].strip() for line in f
+               if line.startswith('model name')]
+    model = names[0] if names else model
+  except OSError:
+    pass
+  return '%s, %d cores, %s, Python %s' % (
+      model, os.cpu_count(), platform.system(), platform.python_version())
+
+
+def run_json(command, timeout=None):
+  """Runs a graphrl command line from the repository root.
+
+  Args:
+    command: argv whose program prints a JSON summary as its last stdout
+      line (`graphrl.train`, `graphrl.evaluate`).
+    timeout: optional seconds.
 
   Returns:
-    The run's JSON summary (its last stdout line) with `process_s`, the
-    wall time of the whole process (imports and graph building included).
+    That summary, with `process_s`: the wall time of the whole process
+    (imports and graph building included).
 
   Raises:
-    RuntimeError: with the run's stderr, if it failed.
+    RuntimeError: with the end of the process's stderr, if it failed.
   """
   started = time.time()
   process = subprocess.run(
-      train_command(flagfile, seed, logdir, *extra_flags), cwd=ROOT,
-      env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True, text=True,
-      timeout=timeout)
+      command, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT),
+      capture_output=True, text=True, timeout=timeout)
   if process.returncode:
-    raise RuntimeError('training %s seed %d failed: %s' % (
-        flagfile, seed, process.stderr.strip()[-2000:]))
+    raise RuntimeError('%s failed: %s' % (
+        ' '.join(command[1:]), process.stderr.strip()[-2000:]))
   summary = json.loads(process.stdout.strip().splitlines()[-1])
   summary['process_s'] = round(time.time() - started, 3)
   return summary
+
+
+def train(flagfile, seed, logdir, *extra_flags, timeout=None):
+  """Runs `train_command`; returns its summary (see `run_json`)."""
+  return run_json(train_command(flagfile, seed, logdir, *extra_flags),
+                  timeout=timeout)
+
+
+def evaluate(logdir, episodes=20, timeout=None):
+  """Runs `graphrl.evaluate` on a logdir; returns its summary."""
+  return run_json([sys.executable, '-m', 'graphrl.evaluate',
+                   '--logdir=' + logdir, '--episodes=%d' % episodes],
+                  timeout=timeout)
 
 
 def first_training_solve(logdir, threshold, window=20):
