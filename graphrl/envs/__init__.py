@@ -2,9 +2,12 @@
 
 `from graphrl.envs import gym_suite as suite_gym` runs the lecture's
 `suite_gym.load("CartPole-V1")`; everything here is numpy, no TensorFlow.
+`load` gives raw games; `load_atari` adds the DQN preprocessing (`atari`).
 Importing this package registers `MaskedCartPole-v1` (`masked`).
 """
 
+from graphrl.envs.atari import load_atari
+from graphrl.envs.atari import pop_game_scores
 from graphrl.envs.batched import BatchedPyEnvironment
 from graphrl.envs.gym_suite import GymWrapper
 from graphrl.envs.gym_suite import load

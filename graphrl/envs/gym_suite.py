@@ -3,7 +3,8 @@
 `load` accepts the ids the lectures use, written for the retired `gym`
 package, and maps each to today's gymnasium id with one log line, e.g.
 `'Pendulum-v0' is mapped to today's 'Pendulum-v1'`. Atari ids register
-`ale_py`'s environments on first use.
+`ale_py`'s environments on first use; `load` returns the raw game (RGB
+frames, every frame), `atari.load_atari` the DQN-preprocessed one.
 
 Gymnasium's `terminated` becomes `time_step.termination` (discount 0) and
 `truncated` (a time limit) `time_step.truncation` (discount 1): the last

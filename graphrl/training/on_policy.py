@@ -22,9 +22,10 @@ and the JSON-able summary. A resumed run restarts its environments, so it
 clears the partial rollout stored with the checkpoint.
 
 The agent provides, in the default graph: observ, step_type,
-explore_action, greedy_action, eval_reset, transition, store, train, loss, scalars, clear, env_steps,
-sync_target, episodic, rollout_length, and, unless episodic,
-act_after_train (see `graphrl.agents.reinforce.ReinforceAgent`).
+explore_action, greedy_action, eval_reset, transition, store, train, loss,
+scalars, clear, env_steps, sync_target, episodic, rollout_length, and,
+unless episodic, act_after_train (see
+`graphrl.agents.reinforce.ReinforceAgent`).
 """
 
 import dataclasses
