@@ -1,4 +1,6 @@
-r"""Trains an agent: `python -m graphrl.train --flagfile=flags/dqn_cartpole.flags`.
+r"""Trains an agent, e.g. on a flagfile of a reproduced result:
+
+  python -m graphrl.train --flagfile=flags/dqn_cartpole.flags
 
 Every hyperparameter of every agent (`graphrl.agents.registry`) and every
 setting of its training loop is a flag, generated from the config

@@ -1,7 +1,8 @@
 """A driver observer that appends trajectories to an in-graph replay buffer.
 
 Seed 001 collects experience as
-  driver = DynamicEpisodicDriver(env, policy, observers=[replay_buffer.add_batch])
+  driver = DynamicEpisodicDriver(env, policy,
+                                 observers=[replay_buffer.add_batch])
   dataset = replay_buffer.as_dataset(num_steps=2)
 In graph mode the buffer is made of `tf.Variable`s, so its `add_batch` is a
 `TrajectoryWriter`: built once, it holds the placeholders and the
@@ -42,7 +43,8 @@ class TrajectoryWriter:
       dtype = dtype or tf.as_dtype(spec.dtype)
       template.append(tf.TensorSpec(shape, dtype, name))
     self.names = tuple(name for name, _ in _FIELDS)
-    self.buffer = replay.ReplayBuffer(template, capacity, num_streams=batch_size)
+    self.buffer = replay.ReplayBuffer(template, capacity,
+                                      num_streams=batch_size)
     self._placeholders = [
         tf.placeholder(spec.dtype, [batch_size] + spec.shape.as_list(),
                        spec.name) for spec in template]

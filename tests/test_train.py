@@ -126,7 +126,8 @@ def test_same_seed_same_returns(tmp_path):
   runs = []
   for name in ('a', 'b'):
     logdir = str(tmp_path / name)
-    _summary(train(*SMALL, '--num_steps=4000', '--seed=3', '--logdir=' + logdir))
+    _summary(train(*SMALL, '--num_steps=4000', '--seed=3',
+                   '--logdir=' + logdir))
     runs.append(_returns(logdir))
   assert runs[0] == runs[1] and len(runs[0]) > 10
   other = str(tmp_path / 'other_seed')

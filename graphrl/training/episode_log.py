@@ -219,7 +219,8 @@ class EpisodeLog(StepLog):
     super().__init__(logdir, FILENAME)
     self._clock = clock
 
-  def append(self, step, episode, episode_return, length, **extras):  # pylint: disable=arguments-differ
+  # pylint: disable-next=arguments-differ
+  def append(self, step, episode, episode_return, length, **extras):
     """Writes one episode's row and flushes it to the file.
 
     Args:
