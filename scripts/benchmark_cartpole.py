@@ -93,10 +93,7 @@ def table(flagfile, rows):
 
 def main(argv):
   cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
-  try:
-    seeds = [int(seed) for seed in FLAGS.seeds]
-  except ValueError:
-    raise cli.UserError('--seeds must be integers')
+  seeds = reference_runs.parse_seeds(FLAGS.seeds)
   tables = [table(flagfile, benchmark(flagfile, seeds))
             for flagfile in FLAGS.flagfiles]
   print('\n\n'.join(tables))

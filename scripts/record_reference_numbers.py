@@ -62,10 +62,7 @@ def record(name, seeds):
 
 def main(argv):
   cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
-  try:
-    seeds = [int(seed) for seed in FLAGS.seeds]
-  except ValueError:
-    raise cli.UserError('--seeds must be integers')
+  seeds = reference_runs.parse_seeds(FLAGS.seeds)
   reference = {}
   if os.path.exists(FLAGS.out):
     with open(FLAGS.out, encoding='utf-8') as f:

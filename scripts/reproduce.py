@@ -37,10 +37,7 @@ def main(argv):
   cli.require(os.path.exists(os.path.join(reference_runs.ROOT, flagfile)),
               'no flagfile %s' % flagfile)
   cli.require(FLAGS.out, '--out is required')
-  try:
-    seeds = [int(seed) for seed in FLAGS.seeds]
-  except ValueError:
-    raise cli.UserError('--seeds must be integers')
+  seeds = reference_runs.parse_seeds(FLAGS.seeds)
   extra = argv[1:]
   out = os.path.abspath(FLAGS.out)
   rows = []

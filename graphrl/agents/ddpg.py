@@ -196,11 +196,7 @@ class DDPGAgent:
       self.episode_start = None
     half_range = (self._high - self._low) / 2.
     action = tf.clip_by_value(mu + half_range * noise, self._low, self._high)
-    batch = tf.cast(tf.shape(self.observ)[0], tf.int64)
-    with tf.control_dependencies([action]):
-      count = self.env_steps.assign_add(batch)
-    with tf.control_dependencies([count]):
-      self.explore_action = tf.identity(action)
+    self.explore_action = transitions.counting(action, self.env_steps)
 
   def _build_train(self):
     c = self.config

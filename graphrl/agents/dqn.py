@@ -186,11 +186,7 @@ class DQNAgent:
     q = self.q_values(self.observ)
     self.greedy_action = tf.argmax(q, axis=1)
     action = exploration.epsilon_greedy(q, self.epsilon)
-    batch = tf.cast(tf.shape(self.observ)[0], tf.int64)
-    with tf.control_dependencies([action]):
-      count = self.env_steps.assign_add(batch)
-    with tf.control_dependencies([count]):
-      self.explore_action = tf.identity(action)
+    self.explore_action = transitions.counting(action, self.env_steps)
 
   def _build_store(self):
     c = self.config

@@ -1,9 +1,9 @@
 """The pieces every off-policy agent's graph starts with.
 
-Step counters (checkpointed, so a resumed run continues its schedules) and
-the placeholders of one stored transition (s, a, r, s', discount), with
-discount = 0 at a termination and 1 otherwise, a time-limit truncation
-included.
+Step counters (checkpointed, so a resumed run continues its schedules), the
+exploring action that counts the steps it takes, and the placeholders of one
+stored transition (s, a, r, s', discount), with discount = 0 at a
+termination and 1 otherwise, a time-limit truncation included.
 """
 
 from graphrl.compat import tf
@@ -33,3 +33,16 @@ def placeholders(observation_spec, action_dtype, action_shape):
           tf.placeholder(tf.float32, [], 'store_reward'),
           tf.placeholder(dtype, shape, 'store_next_observ'),
           tf.placeholder(tf.float32, [], 'store_discount'))
+
+
+def counting(action, env_steps):
+  """`action` [B, ...], after adding its batch size B to `env_steps`.
+
+  The count runs after the action is computed, so a schedule of env_steps
+  (epsilon, beta) that the action read saw the count before this step.
+  """
+  batch = tf.cast(tf.shape(action)[0], tf.int64)
+  with tf.control_dependencies([action]):
+    count = env_steps.assign_add(batch)
+  with tf.control_dependencies([count]):
+    return tf.identity(action)

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 
+from graphrl.training import cli
 from graphrl.training import episode_log
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -45,6 +46,18 @@ def machine():
     pass
   return '%s, %d cores, %s, Python %s' % (
       model, os.cpu_count(), platform.system(), platform.python_version())
+
+
+def parse_seeds(values):
+  """The integers of a `--seeds` list flag.
+
+  Raises:
+    cli.UserError: a value is not an integer.
+  """
+  try:
+    return [int(value) for value in values]
+  except ValueError:
+    raise cli.UserError('--seeds must be integers, got %s' % ','.join(values))
 
 
 def run_json(command, timeout=None):
