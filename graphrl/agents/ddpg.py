@@ -70,7 +70,7 @@ class DDPGConfig:
 
   def validate(self):
     """Raises ValueError naming the first bad hyperparameter."""
-    checks = [
+    checks = transitions.replay_checks(self) + [
         (len(self.actor_hidden_sizes) >= 1 and
          all(size >= 1 for size in self.actor_hidden_sizes),
          'actor_hidden_sizes must be one or more positive sizes, got %s' % (
@@ -82,13 +82,7 @@ class DDPGConfig:
         (self.actor_learning_rate > 0 and self.critic_learning_rate > 0,
          'actor_learning_rate and critic_learning_rate must be positive, got '
          '%r and %r' % (self.actor_learning_rate, self.critic_learning_rate)),
-        (0 <= self.gamma <= 1, 'gamma must lie in [0, 1], got %r' % self.gamma),
         (0 < self.tau <= 1, 'tau must lie in (0, 1], got %r' % self.tau),
-        (self.batch_size >= 1,
-         'batch_size must be positive, got %r' % self.batch_size),
-        (self.replay_capacity >= self.batch_size,
-         'replay_capacity (%d) must be at least batch_size (%d)' % (
-             self.replay_capacity, self.batch_size)),
         (self.noise in NOISES,
          'noise must be one of %s, got %r' % (NOISES, self.noise)),
         (self.noise_stddev >= 0,

@@ -79,17 +79,11 @@ class DQNConfig:
 
   def validate(self):
     """Raises ValueError naming the first bad hyperparameter."""
-    checks = [
+    checks = transitions.replay_checks(self) + [
         (self.network in ('mlp', 'nature'),
          "network must be 'mlp' or 'nature', got %r" % self.network),
         (self.learning_rate > 0,
          'learning_rate must be positive, got %r' % self.learning_rate),
-        (0 <= self.gamma <= 1, 'gamma must lie in [0, 1], got %r' % self.gamma),
-        (self.batch_size >= 1,
-         'batch_size must be positive, got %r' % self.batch_size),
-        (self.replay_capacity >= self.batch_size,
-         'replay_capacity (%d) must be at least batch_size (%d)' % (
-             self.replay_capacity, self.batch_size)),
         (self.replay in REPLAYS,
          'replay must be one of %s, got %r' % (REPLAYS, self.replay)),
         (self.target_update in TARGET_UPDATES,

@@ -1,9 +1,10 @@
 """The pieces every off-policy agent's graph starts with.
 
-Step counters (checkpointed, so a resumed run continues its schedules), the
-exploring action that counts the steps it takes, and the placeholders of one
-stored transition (s, a, r, s', discount), with discount = 0 at a
-termination and 1 otherwise, a time-limit truncation included.
+The checks of the replay settings their configs share, step counters
+(checkpointed, so a resumed run continues its schedules), the exploring
+action that counts the steps it takes, and the placeholders of one stored
+transition (s, a, r, s', discount), with discount = 0 at a termination and
+1 otherwise, a time-limit truncation included.
 """
 
 from graphrl.compat import tf
@@ -46,3 +47,19 @@ def counting(action, env_steps):
     count = env_steps.assign_add(batch)
   with tf.control_dependencies([count]):
     return tf.identity(action)
+
+
+def replay_checks(config):
+  """(ok, message) checks of a config's gamma, batch_size, replay_capacity.
+
+  gamma in [0, 1], a positive batch, a capacity of at least one batch.
+  """
+  return [
+      (0 <= config.gamma <= 1,
+       'gamma must lie in [0, 1], got %r' % config.gamma),
+      (config.batch_size >= 1,
+       'batch_size must be positive, got %r' % config.batch_size),
+      (config.replay_capacity >= config.batch_size,
+       'replay_capacity (%d) must be at least batch_size (%d)' % (
+           config.replay_capacity, config.batch_size)),
+  ]
