@@ -8,8 +8,10 @@ lecture's `bind`, which rebinds a network's output to other weights:
 
 Only the ops between the replaced tensors and the output are copied, into a
 fresh name scope of the same graph. Variable ops are never copied, so binding
-creates no variables. TF1 control-flow ops (`tf.cond`, `tf.while_loop`) cannot
-be copied op by op and raise a `ValueError` when they would have to be.
+creates no variables. Copies made while a `tf.while_loop` body or `tf.cond`
+branch is built join it (the in-graph training loop rebinds the target
+network there), but TF1 control-flow ops themselves cannot be copied op by
+op and raise a `ValueError` when they would have to be.
 """
 
 from graphrl.compat import tf
@@ -225,8 +227,12 @@ def _copy_op(op, mapping, copies):
   graph = op.graph
   attrs = {k: v for k, v in op.node_def.attr.items() if k != '_class'}
   control_inputs = [copies.get(c, c) for c in op.control_inputs]
+  # control_dependencies(None) also leaves any tf.while_loop or tf.cond being
+  # built; the copy joins it like any op made here.
+  context = graph._get_control_flow_context()
   with graph.control_dependencies(None), \
       graph.control_dependencies(control_inputs), graph.device(op.device):
+    graph._set_control_flow_context(context)
     return graph._create_op_internal(
         op.type, [mapping.get(t, t) for t in op.inputs],
         dtypes=[t.dtype for t in op.outputs], input_types=op._input_types,

@@ -26,9 +26,12 @@ import numpy as np
 from graphrl.agents import registry
 from graphrl.compat import tf
 from graphrl import envs
+from graphrl import tf_envs
 from graphrl.training import cli
 
 FLAGS = flags.FLAGS
+LOOPS = ('python', 'graph')
+STEPS_PER_RUN = 1000
 
 flags.DEFINE_enum('agent', 'dqn', sorted(registry.AGENTS), 'The agent.')
 flags.DEFINE_string('env', 'CartPole-v1', 'Gymnasium environment id.')
@@ -37,6 +40,17 @@ flags.DEFINE_string('logdir', None, 'Directory of checkpoints and logs; '
                     'default runs/<agent>_<env>/seed_<seed>.')
 flags.DEFINE_integer('max_episode_steps', None,
                      "Episode time limit; default the environment's own.")
+flags.DEFINE_enum(
+    'loop', None, LOOPS,
+    "Where the training loop runs: 'python', one Session.run per env step, "
+    "or 'graph', a tf.while_loop of up to --steps_per_run env steps per "
+    'Session.run on an in-graph environment. Default: the faster, measured '
+    "(docs/RESULTS.md): 'graph' where the environment has graph-op dynamics "
+    "(CartPole, Pendulum) and the agent an in-graph loop (not with "
+    "--torso=gru), else 'python'.")
+flags.DEFINE_integer('steps_per_run', None,
+                     'With --loop=graph: env steps per Session.run at most; '
+                     'default %d.' % STEPS_PER_RUN)
 
 
 def _fields(config_class):
@@ -142,6 +156,32 @@ def default_logdir(agent, env_id, seed):
   return os.path.join('runs', '%s_%s' % (agent, env_id), 'seed_%d' % seed)
 
 
+def choose_loop(agent, env_id, config):
+  """--loop, or its default for `agent` on `env_id`; checks the loop flags.
+
+  The default is the Python loop for a recurrent torso (`config.torso`),
+  which the in-graph loop does not run.
+
+  Raises:
+    cli.UserError: the agent has no in-graph loop, or a flag of the graph
+      loop is set for the Python loop.
+  """
+  spec = registry.AGENTS[agent]
+  in_graph = spec.graph_loop and getattr(config, 'torso', 'mlp') == 'mlp'
+  loop = FLAGS.loop or ('graph' if in_graph and tf_envs.is_native(env_id)
+                        else 'python')
+  cli.require(loop == 'python' or spec.graph_loop,
+              '--loop=graph: agent %s has no in-graph loop; use --loop=python'
+              % agent)
+  cli.require(loop == 'graph' or FLAGS.steps_per_run is None,
+              '--steps_per_run needs --loop=graph')
+  steps_per_run = (STEPS_PER_RUN if FLAGS.steps_per_run is None
+                   else FLAGS.steps_per_run)
+  cli.require(steps_per_run > 0,
+              '--steps_per_run must be positive, got %d' % steps_per_run)
+  return loop, steps_per_run
+
+
 def main(argv):
   cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
   spec = registry.AGENTS[FLAGS.agent]
@@ -149,32 +189,49 @@ def main(argv):
   env_id = probe.gym_env.spec.id
   limit = FLAGS.max_episode_steps or probe.gym_env.spec.max_episode_steps
   config, loop = build_configs(FLAGS.agent, limit)
-  if spec.batched:
+  loop_kind, steps_per_run = choose_loop(FLAGS.agent, env_id, config)
+  num_envs = getattr(config, 'num_envs', 1)
+  cli.require(loop_kind == 'graph' or spec.batched or num_envs == 1,
+              '--num_envs=%d: the Python loop of %s steps one environment; '
+              'use --loop=graph' % (num_envs, FLAGS.agent))
+  np.random.seed(FLAGS.seed)
+  tf.set_random_seed(FLAGS.seed)
+  if loop_kind == 'graph':
+    probe.close()
+    env = tf_envs.load(env_id, num_envs, FLAGS.seed, FLAGS.max_episode_steps)
+  elif spec.batched:
     probe.close()
     env = envs.BatchedPyEnvironment([
         make_env(env_id, FLAGS.seed + i, FLAGS.max_episode_steps)
-        for i in range(config.num_envs)])
+        for i in range(num_envs)])
   else:
     env = probe
   eval_env = envs.BatchedPyEnvironment([
       make_env(env_id, FLAGS.seed + 10000 + i, FLAGS.max_episode_steps)
       for i in range(loop.eval_episodes)])
   logdir = FLAGS.logdir or default_logdir(FLAGS.agent, env_id, FLAGS.seed)
-  np.random.seed(FLAGS.seed)
-  tf.set_random_seed(FLAGS.seed)
   try:
     agent = spec.agent(env.observation_spec(), env.action_spec(), config)
   except ValueError as error:
     raise cli.UserError(error)
   metadata = {'agent': FLAGS.agent, 'env': env_id, 'format': 1,
               'config': registry.config_to_json(config), 'seed': FLAGS.seed,
-              'max_episode_steps': FLAGS.max_episode_steps}
-  print('Training %s on %s for %d steps; logdir %s' % (
-      FLAGS.agent, env_id, loop.num_steps, logdir), flush=True)
-  result = spec.loop(agent, env, eval_env, logdir, loop, metadata).run()
-  env.close()
+              'max_episode_steps': FLAGS.max_episode_steps, 'loop': loop_kind}
+  print('Training %s on %s for %d steps in the %s loop; logdir %s' % (
+      FLAGS.agent, env_id, loop.num_steps, loop_kind, logdir), flush=True)
+  if loop_kind == 'graph':
+    try:
+      trainer = spec.graph_loop(agent, env, eval_env, logdir, loop, metadata,
+                                steps_per_run=steps_per_run)
+    except ValueError as error:  # E.g. a recurrent torso.
+      raise cli.UserError(error)
+  else:
+    trainer = spec.loop(agent, env, eval_env, logdir, loop, metadata)
+  result = trainer.run()
+  if hasattr(env, 'close'):
+    env.close()
   eval_env.close()
-  print(json.dumps(dict(logdir=logdir, **result)), flush=True)
+  print(json.dumps(dict(logdir=logdir, loop=loop_kind, **result)), flush=True)
 
 
 def run():

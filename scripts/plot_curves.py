@@ -34,7 +34,6 @@ flags.DEFINE_string('group_by', None,
 flags.DEFINE_integer('points', 200, 'Points of the shared x grid.',
                      lower_bound=2)
 flags.DEFINE_string('title', None, 'Plot title.')
-flags.mark_flag_as_required('logdirs')
 
 FLAGS = flags.FLAGS
 
@@ -153,6 +152,9 @@ def draw(stats, out, xlabel, ylabel, title=None):
 
 def main(argv):
   cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
+  # Checked here, not by mark_flag_as_required: a module that imports this
+  # one would inherit the requirement for every absl binary it runs.
+  cli.require(FLAGS.logdirs, '--logdirs is required: the runs to plot')
   out_dir = os.path.dirname(os.path.abspath(FLAGS.out))
   cli.require(os.path.isdir(out_dir), 'no directory %s for --out' % out_dir)
   groups = group_logdirs(expand_logdirs(FLAGS.logdirs), FLAGS.group_by)

@@ -43,11 +43,21 @@ def test_continuous_actions_are_refused(graph):
 @pytest.mark.parametrize('field, value, message', [
     ('gamma', 1.5, 'gamma'), ('learning_rate', 0.0, 'learning_rate'),
     ('replay_capacity', 8, 'replay_capacity'), ('tau', 0.0, 'tau'),
+    ('num_envs', 0, 'num_envs'), ('num_envs', 3, 'multiple of num_envs'),
 ])
 def test_bad_config_is_refused(field, value, message):
   config = dqn.DQNConfig(**{field: value, 'batch_size': 16})
   with pytest.raises(ValueError, match=message):
     config.validate()
+
+
+def test_several_envs_have_no_single_transition_store(graph):
+  # The Python loop's store appends one transition; N > 1 envs store
+  # through store_batch (the in-graph loop).
+  agent = _agent(num_envs=2, replay_capacity=4)
+  assert agent.store is None and agent.buffer.num_streams == 2
+  with tf.Graph().as_default():
+    assert _agent().store is not None
 
 
 def _agent(**overrides):

@@ -213,6 +213,28 @@ def test_graph_replace_copies_an_update_op(graph, sess):
   assert sess.run(w) == 6.0
 
 
+def test_copies_made_in_a_while_loop_body_join_the_loop(graph, sess):
+  # y = 3x + 1 built outside; each iteration copies it onto the loop's x
+  # and bind rebinds w <- w + v onto v2 there: x_k = 3 x_{k-1} + 1 from
+  # x_0 = 1 is 4, 13, 40, and w gains 5 per iteration.
+  x = tf.placeholder(tf.float32, [], name='x')
+  y = 3. * x + 1.
+  w = tf.Variable(0.0, use_resource=True)
+  v = tf.Variable(1.0, use_resource=True)
+  v2 = tf.Variable(5.0, use_resource=True)
+  update = w.assign_add(v.read_value()).op
+
+  def body(index, value):
+    with tf.control_dependencies([graph_editor.bind(update, {v: v2})]):
+      return index + 1, graph_editor.graph_replace(y, {x: value})
+
+  _, result = tf.while_loop(lambda index, _: index < 3, body,
+                            [tf.constant(0), tf.constant(1.)])
+  sess.run(tf.global_variables_initializer())
+  assert sess.run(result) == 40.
+  assert sess.run(w) == 15.
+
+
 def test_graph_replace_rejects_v1_control_flow(graph):
   x = tf.placeholder(tf.float32, [], name='x')
   y = tf.cond(x > 0., lambda: x, lambda: -x)

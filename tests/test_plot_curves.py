@@ -157,5 +157,11 @@ def test_script_reports_run_without_episodes(tmp_path):
   assert not os.path.exists(tmp_path / 'c.png')
 
 
+def test_script_without_logdirs_is_a_one_line_error():
+  result = _run_script()
+  assert result.returncode == 2
+  assert result.stderr == 'error: --logdirs is required: the runs to plot\n'
+
+
 if __name__ == '__main__':
   sys.exit(pytest.main([__file__]))

@@ -141,7 +141,7 @@ class A2CAgent(reinforce.ReinforceAgent):
         self._build_recurrent_state()
       with tf.control_dependencies([self.train]):
         logits, _ = self._evaluate(self.observ)
-        self.act_after_train = self._sample(logits)
+        self.act_after_train = self._sample(logits, self.step_type)
 
   def _slots(self):
     return self.config.n_steps
@@ -237,7 +237,7 @@ class A2CAgent(reinforce.ReinforceAgent):
     del lasts  # Unfinished episodes bootstrap from V.
     return valid
 
-  def _optimizer(self):
+  def _make_optimizer(self):
     c = self.config
     if c.optimizer == 'rmsprop':
       return tf.train.RMSPropOptimizer(

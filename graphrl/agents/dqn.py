@@ -76,10 +76,16 @@ class DQNConfig:
   epsilon_steps: int = 10000
   epsilon_rate: float = 0.01           # 'exponential' curvature
   total_steps: int = 50000             # for the beta annealing
+  num_envs: int = 1                    # environments stepped as a batch
 
   def validate(self):
     """Raises ValueError naming the first bad hyperparameter."""
     checks = transitions.replay_checks(self) + [
+        (isinstance(self.num_envs, int) and self.num_envs >= 1,
+         'num_envs must be a positive int, got %r' % (self.num_envs,)),
+        (self.replay_capacity % max(self.num_envs, 1) == 0,
+         'replay_capacity (%d) must be a multiple of num_envs (%d)' % (
+             self.replay_capacity, self.num_envs)),
         (self.network in ('mlp', 'nature'),
          "network must be 'mlp' or 'nature', got %r" % self.network),
         (self.learning_rate > 0,
@@ -118,13 +124,19 @@ class DQNAgent:
     observ:         placeholder [B, *obs_shape] of the acting observations
     explore_action: int64 [B], epsilon-greedy; counts B env steps
     greedy_action:  int64 [B], argmax_a Q(s, a)
-    store:          appends one transition fed through `transition`
-    train:          one gradient step on a sampled batch
+    store:          appends one transition fed through `transition`; None
+                    unless num_envs is 1
+    train:          one gradient step on a sampled batch, after the store
     episode_start:  None: nothing to do at an episode start
+  The builders `explore`, `store_batch` and `train_step` make the same ops
+  on other tensors, e.g. in the in-graph loop (`graphrl.training.graph_loop`)
+  on N = num_envs environments.
   """
 
   episode_start = None
+  store = None
   eval_reset = None
+  sync_target = None  # Set by the first train_step.
 
   def __init__(self, observation_spec, action_spec, config):
     """Builds the graph.
@@ -147,16 +159,29 @@ class DQNAgent:
     config.validate()
     self.config = config
     self.num_actions = int(action_spec.maximum) - int(action_spec.minimum) + 1
-    with tf.variable_scope('dqn'):
+    # Set by the first train_step: the EMA target's first graph and update,
+    # or the target network's variables.
+    self._ema, self._target_vars = None, None
+    with tf.variable_scope('dqn') as self._scope:
       self.env_steps, self.train_steps = transitions.counters()
+      self._optimizer = tf.train.AdamOptimizer(
+          config.learning_rate, epsilon=config.adam_epsilon)
       self.observ = tf.placeholder(
           tf.as_dtype(observation_spec.dtype),
           [None] + list(observation_spec.shape), 'observ')
-      self._build_act()
+      self.greedy_action = tf.argmax(self.q_values(self.observ), axis=1)
+      self.epsilon = self._schedule()
+      self.explore_action = self.explore(self.observ)
       self.transition = transitions.placeholders(
           observation_spec, tf.int64, [])
-      self._build_store()
-      self._build_train()
+      self._make_buffer()
+      after = []
+      if config.num_envs == 1:  # The Python loop's: one env, one transition.
+        with tf.control_dependencies([self.explore_action]):
+          self.store = self.store_batch(
+              [item[None] for item in self.transition])
+        after = [self.store]
+      self.train, self.loss, self.scalars = self.train_step(after=after)
 
   def q_values(self, observ):
     """Q(s, .) [B, A] of the online network for observations [B, ...]."""
@@ -168,74 +193,99 @@ class DQNAgent:
     return networks.mlp(tf.cast(observ, tf.float32), self.config.hidden_sizes,
                         self.num_actions, name)
 
-  def _build_act(self):
+  def _schedule(self):
+    """Epsilon, the in-graph schedule of the env-step counter."""
     c = self.config
     if c.epsilon_schedule == 'exponential':
-      self.epsilon = schedules.exponential_decay(
+      return schedules.exponential_decay(
           self.env_steps, c.epsilon_steps, c.epsilon_initial,
           c.epsilon_final, rate=c.epsilon_rate)
-    else:
-      self.epsilon = schedules.linear_decay(
-          self.env_steps, c.epsilon_steps, c.epsilon_initial, c.epsilon_final)
-    q = self.q_values(self.observ)
-    self.greedy_action = tf.argmax(q, axis=1)
-    action = exploration.epsilon_greedy(q, self.epsilon)
-    self.explore_action = transitions.counting(action, self.env_steps)
+    return schedules.linear_decay(
+        self.env_steps, c.epsilon_steps, c.epsilon_initial, c.epsilon_final)
 
-  def _build_store(self):
-    c = self.config
-    if c.replay == 'prioritized':
-      self.buffer = replay.PrioritizedReplayBuffer(
-          self.transition, c.replay_capacity)
-      with tf.control_dependencies([self.explore_action]):
-        self.store = self.buffer.append(None, self.transition)
-    else:
-      self.buffer = replay.ReplayBuffer(self.transition, c.replay_capacity)
-      with tf.control_dependencies([self.explore_action]):
-        self.store = self.buffer.append(self.transition)
+  def explore(self, observ):
+    """Epsilon-greedy actions int64 [B] for `observ` [B, ...].
 
-  def _build_train(self):
+    Builds new ops each call (e.g. in a `tf.while_loop` body); they add B to
+    `env_steps` after reading epsilon.
+    """
+    with tf.variable_scope(self._scope):
+      action = exploration.epsilon_greedy(self.q_values(observ),
+                                          self._schedule())
+      return transitions.counting(action, self.env_steps)
+
+  def _make_buffer(self):
     c = self.config
-    with tf.control_dependencies([self.store]):
-      if c.replay == 'prioritized':
-        progress = tf.minimum(
-            1.0, tf.cast(self.env_steps, tf.float32) / float(c.total_steps))
-        beta = c.priority_beta + (1.0 - c.priority_beta) * progress
-        items, indices, weights = self.buffer.sample_with_info(
-            c.batch_size, temperature=1.0 / c.priority_exponent, beta=beta)
+    buffer_class = (replay.PrioritizedReplayBuffer if c.replay == 'prioritized'
+                    else replay.ReplayBuffer)
+    self.buffer = buffer_class(self.transition, c.replay_capacity,
+                               num_streams=c.num_envs)
+
+  def store_batch(self, transition):
+    """The op appending one transition per env: s, a, r, s', discount [N, ...].
+
+    New transitions of prioritized replay get the largest priority so far.
+    """
+    with tf.variable_scope(self._scope):
+      if self.config.replay == 'prioritized':
+        return self.buffer.append_batch(None, transition)
+      return self.buffer.append_batch(transition)
+
+  def train_step(self, after=()):
+    """Builds one gradient step on a batch sampled after the ops `after`.
+
+    Builds new ops each call (e.g. in a `tf.while_loop` body) on the
+    variables of the first call.
+
+    Returns:
+      (train_op, loss, scalars): the op (gradient step, train-step count,
+      target update, priority update), the loss, and a dict of scalar
+      tensors for TensorBoard.
+    """
+    c = self.config
+    with tf.variable_scope(self._scope):
+      with tf.control_dependencies(after):
+        if c.replay == 'prioritized':
+          progress = tf.minimum(
+              1.0, tf.cast(self.env_steps, tf.float32) / float(c.total_steps))
+          beta = c.priority_beta + (1.0 - c.priority_beta) * progress
+          items, indices, weights = self.buffer.sample_with_info(
+              c.batch_size, temperature=1.0 / c.priority_exponent, beta=beta)
+        else:
+          items = self.buffer.sample(c.batch_size)
+          indices, weights = None, None
+      observ, action, reward, next_observ, discount = items
+      q = self.q_values(observ)
+      q_sa = losses.action_values(q, action)
+      next_q_online = self.q_values(next_observ)
+      next_q_target, sync_target, update_target = self._target_network(
+          next_observ, next_q_online)
+      done = 1.0 - discount
+      if c.double_q:
+        target = losses.double_q_target(
+            reward, done, next_q_online, next_q_target, c.gamma)
       else:
-        items, indices, weights = self.buffer.sample(c.batch_size), None, None
-    observ, action, reward, next_observ, discount = items
-    q = self.q_values(observ)
-    q_sa = losses.action_values(q, action)
-    next_q_online = self.q_values(next_observ)
-    next_q_target, sync_target, update_target = self._target_network(
-        next_observ, next_q_online)
-    done = 1.0 - discount
-    if c.double_q:
-      target = losses.double_q_target(
-          reward, done, next_q_online, next_q_target, c.gamma)
-    else:
-      target = losses.q_learning_target(reward, done, next_q_target, c.gamma)
-    loss, td = losses.td_loss(q_sa, target, kind=c.loss, weights=weights)
-    online_vars = networks.get_variables('dqn/q')
-    optimizer = tf.train.AdamOptimizer(c.learning_rate, epsilon=c.adam_epsilon)
-    grads, variables = zip(*optimizer.compute_gradients(
-        loss, online_vars, gate_gradients=optimizer.GATE_GRAPH))
-    if c.grad_clip:
-      grads, _ = tf.clip_by_global_norm(grads, c.grad_clip)
-    apply = optimizer.apply_gradients(zip(grads, variables))
-    with tf.control_dependencies([apply]):
-      count = self.train_steps.assign_add(1)
-      after = [update_target(count, online_vars)]
-      if indices is not None:
-        after.append(self.buffer.update_priorities(
-            indices, tf.abs(td) + c.priority_epsilon))
-    self.sync_target = sync_target
-    self.loss = loss
-    self.scalars = {'train/mean_q': tf.reduce_mean(q_sa),
-                    'train/epsilon': self.epsilon}
-    self.train = tf.group(apply, count, *after)
+        target = losses.q_learning_target(
+            reward, done, next_q_target, c.gamma)
+      loss, td = losses.td_loss(q_sa, target, kind=c.loss, weights=weights)
+      online_vars = networks.get_variables('dqn/q')
+      optimizer = self._optimizer
+      grads, variables = zip(*optimizer.compute_gradients(
+          loss, online_vars, gate_gradients=optimizer.GATE_GRAPH))
+      if c.grad_clip:
+        grads, _ = tf.clip_by_global_norm(grads, c.grad_clip)
+      apply = optimizer.apply_gradients(zip(grads, variables))
+      with tf.control_dependencies([apply]):
+        count = self.train_steps.assign_add(1)
+        later = [update_target(count, online_vars)]
+        if indices is not None:
+          later.append(self.buffer.update_priorities(
+              indices, tf.abs(td) + c.priority_epsilon))
+      if self.sync_target is None:  # The first call's, outside any loop.
+        self.sync_target = sync_target
+      scalars = {'train/mean_q': tf.reduce_mean(q_sa),
+                 'train/epsilon': self._schedule()}
+      return tf.group(apply, count, *later), loss, scalars
 
   def _target_network(self, next_observ, next_q_online):
     """Returns Q_T(s', .), the op syncing Q_T to Q, and the update.
@@ -245,8 +295,14 @@ class DQNAgent:
     """
     c = self.config
     if c.target_update == 'ema':
-      next_q_target, ema_update = targets.moving_average(
-          next_q_online, c.target_decay)
+      if self._ema is None:
+        next_q_target, ema_update = targets.moving_average(
+            next_q_online, c.target_decay)
+        self._ema = next_observ, next_q_target, ema_update
+      else:  # Q_T of the first call, copied onto these next observations.
+        first_observ, first_target, ema_update = self._ema
+        next_q_target = graph_editor.graph_replace(
+            first_target, {first_observ: next_observ})
 
       def update_after_step(_, online_vars):
         # Rebind the update to reads made after the step (this context).
@@ -257,8 +313,10 @@ class DQNAgent:
       return next_q_target, tf.no_op(), update_after_step
     next_q_target = self._network(next_observ, 'q_target')
     online = networks.get_variables('dqn/q')
-    target = networks.get_variables('dqn/q_target')
-    targets.exclude_from_training(target)
+    if self._target_vars is None:  # Made by this first call.
+      self._target_vars = networks.get_variables('dqn/q_target')
+      targets.exclude_from_training(self._target_vars)
+    target = self._target_vars
     sync = targets.hard_update(online, target)
     if c.target_update == 'hard':
       def update(step, unused_vars):

@@ -11,22 +11,27 @@ from graphrl.agents import a2c
 from graphrl.agents import ddpg
 from graphrl.agents import dqn
 from graphrl.agents import reinforce
+from graphrl.training import graph_loop
 from graphrl.training import off_policy
 from graphrl.training import on_policy
 
+# loop: the Python loop's class; graph_loop: the in-graph loop's, or None.
 AgentSpec = collections.namedtuple(
-    'AgentSpec', ['config', 'agent', 'loop', 'loop_config', 'batched'])
+    'AgentSpec',
+    ['config', 'agent', 'loop', 'loop_config', 'batched', 'graph_loop'])
 
 AGENTS = {
     'dqn': AgentSpec(dqn.DQNConfig, dqn.DQNAgent, off_policy.OffPolicyLoop,
-                     off_policy.LoopConfig, batched=False),
+                     off_policy.LoopConfig, batched=False,
+                     graph_loop=graph_loop.GraphLoop),
     'ddpg': AgentSpec(ddpg.DDPGConfig, ddpg.DDPGAgent, off_policy.OffPolicyLoop,
-                      off_policy.LoopConfig, batched=False),
+                      off_policy.LoopConfig, batched=False, graph_loop=None),
     'reinforce': AgentSpec(reinforce.ReinforceConfig, reinforce.ReinforceAgent,
                            on_policy.OnPolicyLoop, on_policy.LoopConfig,
-                           batched=True),
+                           batched=True, graph_loop=graph_loop.GraphLoop),
     'a2c': AgentSpec(a2c.A2CConfig, a2c.A2CAgent, on_policy.OnPolicyLoop,
-                     on_policy.LoopConfig, batched=True),
+                     on_policy.LoopConfig, batched=True,
+                     graph_loop=graph_loop.GraphLoop),
 }
 
 # Config fields the binaries derive instead of taking them as flags:

@@ -163,7 +163,7 @@ class ReinforceAgent:
     self._obs_shape = list(observation_spec.shape)
     obs_dtype = tf.as_dtype(observation_spec.dtype)
     n = config.num_envs
-    with tf.variable_scope(self._scope):
+    with tf.variable_scope(self._scope) as self._variable_scope:
       self.env_steps = tf.Variable(
           0, dtype=tf.int64, trainable=False, name='env_steps')
       self.train_steps = tf.Variable(
@@ -179,9 +179,14 @@ class ReinforceAgent:
           tf.placeholder(tf.int32, [n], 'prev_step_type'))
       self.logits, values = self._evaluate(self.observ)
       self.greedy_action = tf.argmax(self.logits, axis=1)
-      self.explore_action = self._sample(self.logits)
-      self._build_store(values)
-      self._build_train()
+      self.explore_action = self._sample(self.logits, self.step_type)
+      self._optimizer = self._make_optimizer()
+      self._make_buffer()
+      self.store = self.store_batch(
+          list(self.transition) + [self.step_type, values])
+      self.clear = self.buffer.clear()
+      (self.train, self.loss, self.scalars,
+       self.rollout_logits) = self._train_graph(after=[self.store])
       self.sync_target = tf.no_op()
       self.eval_reset = None  # Overridden by a recurrent torso.
 
@@ -215,45 +220,83 @@ class ReinforceAgent:
     return (tf.reshape(logits, rows + [self.num_actions]),
             tf.reshape(values, rows))
 
-  def _sample(self, logits):
+  def explore(self, observ, step_type):
+    """(a ~ pi(.|s) int64 [N], V(s) [N]) for observations [N, ...].
+
+    Builds new ops each call (e.g. in a `tf.while_loop` body); they count
+    the members whose `step_type` [N] is not LAST as env steps. The MLP
+    torso only: a recurrent one reads the `step_type` placeholder.
+    """
+    with tf.variable_scope(self._variable_scope):
+      logits, values = self._evaluate(observ)
+      return self._sample(logits, step_type), values
+
+  def value(self, observ):
+    """V(s) [N] for observations [N, ...] (0 without a baseline)."""
+    with tf.variable_scope(self._variable_scope):
+      return self._evaluate(observ)[1]
+
+  def _sample(self, logits, step_type):
     """a ~ softmax(logits) [B]; counts the non-LAST members as env steps."""
     check = tf.debugging.assert_equal(
-        tf.shape(self.step_type)[0], tf.shape(logits)[0],
+        tf.shape(step_type)[0], tf.shape(logits)[0],
         message='step_type must have one entry per observation')
     with tf.control_dependencies([check]):
       action = tf.random.categorical(logits, 1, dtype=tf.int64)[:, 0]
     steps = tf.reduce_sum(tf.cast(
-        tf.not_equal(self.step_type, int(ts.StepType.LAST)), tf.int64))
+        tf.not_equal(step_type, int(ts.StepType.LAST)), tf.int64))
     with tf.control_dependencies([action]):
       count = self.env_steps.assign_add(steps)
     with tf.control_dependencies([count]):
       return tf.identity(action)
 
-  def _build_store(self, next_values):
-    """The buffer and the op appending `transition` with observ's data."""
+  def _make_buffer(self):
+    """The buffer of N streams of `rollout_length` steps."""
     n, slots = self.config.num_envs, self.rollout_length
-    items = list(self.transition) + [self.step_type, next_values]
+    items = list(self.transition) + [self.step_type]
     names = ('observ', 'action', 'reward', 'discount', 'step_type',
-             'next_step_type', 'next_value')
+             'next_step_type')
     specs = [tf.TensorSpec(item.shape[1:], item.dtype, name)
              for item, name in zip(items, names)]
+    specs.append(tf.TensorSpec([], tf.float32, 'next_value'))
     self.buffer = replay.ReplayBuffer(specs, n * slots, num_streams=n,
                                       name='episodes')
-    not_full = tf.debugging.assert_less(
-        self.buffer.size(), tf.constant(n * slots, tf.int64),
-        message='the buffer holds %d steps per environment and is full: %s'
-        % (slots, self._full_message))
-    with tf.control_dependencies([not_full]):
-      self.store = self.buffer.append_batch(items)
-    self.clear = self.buffer.clear()
 
-  def _build_train(self):
-    """Gathers the buffer after the store, trains on it and clears it."""
+  def store_batch(self, items):
+    """The op appending one step of each env [N, ...]: s, a, r, d, step
+    types of s and s', V(s'); it fails when the buffer is full."""
+    n, slots = self.config.num_envs, self.rollout_length
+    with tf.variable_scope(self._variable_scope):
+      not_full = tf.debugging.assert_less(
+          self.buffer.size(), tf.constant(n * slots, tf.int64),
+          message='the buffer holds %d steps per environment and is full: %s'
+          % (slots, self._full_message))
+      with tf.control_dependencies([not_full]):
+        return self.buffer.append_batch(items)
+
+  def train_step(self):
+    """Builds a gradient step on the buffer, then clears it.
+
+    Builds new ops each call (e.g. in a `tf.while_loop` body) on the
+    variables of the first call.
+
+    Returns:
+      (train_op, loss, scalars), scalars a dict of tensors for TensorBoard.
+    """
+    with tf.variable_scope(self._variable_scope):
+      return self._train_graph(after=())[:3]
+
+  def _train_graph(self, after):
+    """Gathers the buffer after the ops `after`, trains on it, clears it.
+
+    Returns:
+      (train_op, loss, scalars, rollout_logits [N, T, A]).
+    """
     c = self.config
-    with tf.control_dependencies([self.store]):
+    with tf.control_dependencies(after):
       (observ, action, reward, discount, step_type, next_step_type,
        next_value) = self.buffer.gather_all()
-    self.rollout_logits, values = self._evaluate_rollout(observ, step_type)
+    rollout_logits, values = self._evaluate_rollout(observ, step_type)
     lasts = tf.equal(next_step_type, int(ts.StepType.LAST))
     returns = losses.bootstrapped_returns(
         reward, discount, lasts, next_value, c.gamma)
@@ -264,13 +307,13 @@ class ReinforceAgent:
         message='nothing to train on: %s' % self._empty_message)
     with tf.control_dependencies([check]):
       mask = tf.identity(mask)
-    self.loss, self.scalars = self._loss(
-        tf.boolean_mask(self.rollout_logits, mask),
+    loss, scalars = self._loss(
+        tf.boolean_mask(rollout_logits, mask),
         tf.boolean_mask(values, mask),
         tf.boolean_mask(action, mask), tf.boolean_mask(returns, mask))
-    optimizer = self._optimizer()
+    optimizer = self._optimizer
     grads, variables = zip(*optimizer.compute_gradients(
-        self.loss, networks.get_variables(self._scope),
+        loss, networks.get_variables(self._scope),
         gate_gradients=optimizer.GATE_GRAPH))
     if c.grad_clip:
       grads, _ = tf.clip_by_global_norm(grads, c.grad_clip)
@@ -278,14 +321,14 @@ class ReinforceAgent:
     with tf.control_dependencies([apply]):
       count = self.train_steps.assign_add(1)
       clear = self.buffer.clear()
-    self.train = tf.group(apply, count, clear)
+    return tf.group(apply, count, clear), loss, scalars, rollout_logits
 
   def _mask(self, valid, lasts):
     """[N, T] bool: transitions of episodes that finished in the buffer."""
     ends_later = tf.cumsum(tf.cast(lasts, tf.int32), axis=1, reverse=True)
     return tf.logical_and(valid, ends_later > 0)
 
-  def _optimizer(self):
+  def _make_optimizer(self):
     return tf.train.AdamOptimizer(self.config.learning_rate)
 
   def _loss(self, logits, values, actions, returns):

@@ -1,0 +1,339 @@
+"""Tests for graphrl.tf_envs.cartpole against gymnasium's CartPole."""
+
+import math
+import sys
+
+import gymnasium
+import numpy as np
+import pytest
+
+from graphrl.compat import session_config
+from graphrl.compat import tf
+from graphrl.envs import specs
+from graphrl.tf_envs import cartpole
+from graphrl.tf_envs import tf_environment
+
+_NUM_STEPS = 10000
+_NUM_MEMBERS = 2
+
+
+def _random_policy(rng, observ):
+  del observ  # Unused.
+  return int(rng.integers(2))
+
+
+def _noisy_balancer(rng, observ):
+  """Pushes the pole upright 3 times in 4, so episodes reach the limit."""
+  if rng.random() < 0.25:
+    return int(rng.integers(2))
+  x, x_dot, theta, theta_dot = observ
+  return int(theta + 0.5 * theta_dot + 0.05 * x + 0.1 * x_dot > 0)
+
+
+def _gym_run(max_episode_steps, policy, seed):
+  """Steps one gymnasium CartPole per member, resetting when episodes end.
+
+  Returns:
+    A dict of numpy arrays with leading dimensions [T, N]: `action`;
+    `start` (bool: the member was reset before step t) and `start_state`
+    (its unwrapped state after that reset); the step's `observ`, `reward`,
+    `terminated`, `truncated` and the unwrapped `state` after it.
+  """
+  rng = np.random.default_rng(seed)
+  envs = [gymnasium.make('CartPole-v1', max_episode_steps=max_episode_steps)
+          for _ in range(_NUM_MEMBERS)]
+  shape = (_NUM_STEPS, _NUM_MEMBERS)
+  run = dict(action=np.zeros(shape, np.int64),
+             start=np.zeros(shape, bool),
+             start_state=np.zeros(shape + (4,)),
+             observ=np.zeros(shape + (4,), np.float32),
+             reward=np.zeros(shape, np.float32),
+             terminated=np.zeros(shape, bool),
+             truncated=np.zeros(shape, bool),
+             state=np.zeros(shape + (4,)))
+  observs = [env.reset(seed=seed + i)[0] for i, env in enumerate(envs)]
+  run['start'][0] = True
+  for t in range(_NUM_STEPS):
+    for i, env in enumerate(envs):
+      if t and (run['terminated'][t - 1, i] or run['truncated'][t - 1, i]):
+        observs[i], _ = env.reset()
+        run['start'][t, i] = True
+      if run['start'][t, i]:
+        run['start_state'][t, i] = env.unwrapped.state
+      action = policy(rng, observs[i])
+      observs[i], reward, terminated, truncated, _ = env.step(action)
+      run['action'][t, i] = action
+      run['observ'][t, i] = observs[i]
+      run['reward'][t, i] = reward
+      run['terminated'][t, i] = terminated
+      run['truncated'][t, i] = truncated
+      run['state'][t, i] = env.unwrapped.state
+  return run
+
+
+def _tf_run(env, run):
+  """Replays `run`'s actions on `env` in one `tf.while_loop`.
+
+  Where `run` starts an episode, the member is reset through `env.reset`
+  (zeroing its step count) and then given gymnasium's start state.
+
+  Returns:
+    Tensors [T, N, ...]: the observ, reward, terminated and truncated of
+    each step and the float64 state after it.
+  """
+  actions = tf.constant(run['action'])
+  starts = tf.constant(run['start'])
+  start_states = tf.constant(run['start_state'])
+
+  def body(t, *arrays):
+    mask = starts[t]
+    with tf.control_dependencies([env.reset(mask)]):
+      rows = tf.where(mask)[:, 0]
+      start = tf.scatter_update(env.state, rows,
+                                tf.gather(start_states[t], rows))
+    with tf.control_dependencies([start]):
+      result = env.step(actions[t])
+    with tf.control_dependencies(list(result)):
+      state = env.state.read_value()
+    return (t + 1,) + tuple(
+        array.write(t, value)
+        for array, value in zip(arrays, tuple(result) + (state,)))
+
+  arrays = tuple(tf.TensorArray(dtype, _NUM_STEPS) for dtype in (
+      tf.float32, tf.float32, tf.bool, tf.bool, tf.float64))
+  outputs = tf.while_loop(lambda t, *_: t < _NUM_STEPS, body, (0,) + arrays,
+                          parallel_iterations=1)
+  return [array.stack() for array in outputs[1:]]
+
+
+@pytest.mark.parametrize('max_episode_steps,policy', [
+    (500, _random_policy), (500, _noisy_balancer), (200, _noisy_balancer)],
+                         ids=['v1_random', 'v1_balancer', 'v0_balancer'])
+def test_matches_gymnasium_trajectories(max_episode_steps, policy):
+  run = _gym_run(max_episode_steps, policy, seed=max_episode_steps)
+  with tf.Graph().as_default():
+    env = cartpole.CartPole(_NUM_MEMBERS, max_episode_steps)
+    fetches = _tf_run(env, run)
+    with tf.Session(config=session_config()) as sess:
+      sess.run(tf.local_variables_initializer())
+      observ, reward, terminated, truncated, state = sess.run(fetches)
+  np.testing.assert_allclose(observ, run['observ'], rtol=0, atol=1e-5)
+  np.testing.assert_allclose(state, run['state'], rtol=0, atol=1e-9)
+  np.testing.assert_allclose(reward, run['reward'], rtol=0, atol=1e-5)
+  np.testing.assert_array_equal(terminated, run['terminated'])
+  np.testing.assert_array_equal(truncated, run['truncated'])
+  # The run covers both ends of an episode.
+  assert run['terminated'].any()
+  if policy is _noisy_balancer:
+    assert run['truncated'].any()
+
+
+def test_specs_match_gymnasium_spaces():
+  gym_env = gymnasium.make('CartPole-v1')
+  with tf.Graph().as_default():
+    env = cartpole.CartPole(2)
+  assert env.batch_size == 2
+  assert env.max_episode_steps == 500
+  assert env.observation_spec() == specs.from_gym_space(
+      gym_env.observation_space, name='observation')
+  assert env.action_spec() == specs.from_gym_space(
+      gym_env.action_space, name='action')
+  assert env.action_spec() == specs.BoundedArraySpec((), np.int64, 0, 1,
+                                                     name='action')
+
+
+def test_variables_are_local_resource_variables():
+  with tf.Graph().as_default():
+    env = cartpole.CartPole(3)
+    assert env.state.name == 'cart_pole/state:0'
+    assert env.state.dtype.base_dtype == tf.float64
+    assert env.state.shape.as_list() == [3, 4]
+    assert env.elapsed_steps.shape.as_list() == [3]
+    # Not checkpointed: the training loops reset the environments.
+    assert set(tf.local_variables()) == {env.state, env.elapsed_steps}
+    assert not tf.global_variables()
+    assert not tf.trainable_variables()
+    assert env.state.op.type == env.elapsed_steps.op.type == 'VarHandleOp'
+    assert cartpole.CartPole(1).state.name == 'cart_pole_1/state:0'
+
+
+def test_one_step_from_hand_derived_equations():
+  # Members: upright-ish pushed right; pole past 12 degrees after the step;
+  # cart past 2.4 after the step (pushed left).
+  state = np.array([[0.1, -0.2, 0.05, 0.3],
+                    [0.0, 0.0, 0.2, 1.0],
+                    [2.39, 1.0, 0.0, 0.0]])
+  action = np.array([1, 1, 0])
+  # gymnasium's constants: g 9.8, masses 1 (cart) and 0.1 (pole), half
+  # length 0.5, force 10 N, tau 0.02 s, Euler integration.
+  x, x_dot, theta, theta_dot = state.T
+  force = np.where(action == 1, 10., -10.)
+  temp = (force + 0.1 * 0.5 * theta_dot**2 * np.sin(theta)) / 1.1
+  theta_acc = (9.8 * np.sin(theta) - np.cos(theta) * temp) / (
+      0.5 * (4. / 3. - 0.1 * np.cos(theta)**2 / 1.1))
+  x_acc = temp - 0.1 * 0.5 * theta_acc * np.cos(theta) / 1.1
+  expected = np.stack([x + 0.02 * x_dot, x_dot + 0.02 * x_acc,
+                       theta + 0.02 * theta_dot,
+                       theta_dot + 0.02 * theta_acc], axis=1)
+  # Positions move by tau times the old velocities.
+  np.testing.assert_allclose(expected[:, 0], [0.096, 0.0, 2.41])
+  np.testing.assert_allclose(expected[:, 2], [0.056, 0.22, 0.0])
+  # Member 0: temp = (10 + 0.05 * 0.09 sin 0.05) / 1.1 = 9.0911, and
+  # theta_acc = (9.8 * 0.049979 - 0.99875 * 9.0911) / (0.5 * (4/3 - 0.1 *
+  # 0.99750 / 1.1)) = -8.5897 / 0.62133 = -13.825.
+  np.testing.assert_allclose(theta_acc[0], -13.825, atol=1e-3)
+  with tf.Graph().as_default():
+    env = cartpole.CartPole(3)
+    result = env.step(action)
+    with tf.Session(config=session_config()) as sess:
+      sess.run(tf.local_variables_initializer())
+      env.state.load(state, sess)
+      # Fetching any one result steps the members.
+      reward = sess.run(result.reward)
+      new_state = sess.run(env.state)
+      elapsed = sess.run(env.elapsed_steps)
+      env.state.load(state, sess)
+      observ, _, terminated, truncated = sess.run(result)
+  np.testing.assert_allclose(new_state, expected, rtol=0, atol=1e-12)
+  np.testing.assert_array_equal(elapsed, [1, 1, 1])
+  assert observ.dtype == np.float32
+  np.testing.assert_allclose(observ, expected, rtol=0, atol=1e-6)
+  np.testing.assert_array_equal(reward, [1., 1., 1.])
+  np.testing.assert_array_equal(terminated, [False, True, True])
+  np.testing.assert_array_equal(truncated, [False, False, False])
+
+
+def test_termination_thresholds_are_strict():
+  # |x| = 2.4 and |theta| = 12 degrees after the step do not terminate.
+  limit = 12 * 2 * math.pi / 360
+  state = np.array([[2.4, 0., 0., 0.], [-2.4, 0., 0., 0.],
+                    [0., 0., limit, 0.], [0., 0., -limit, 0.]])
+  with tf.Graph().as_default():
+    env = cartpole.CartPole(4)
+    result = env.step([1, 0, 0, 1])
+    with tf.Session(config=session_config()) as sess:
+      sess.run(tf.local_variables_initializer())
+      env.state.load(state, sess)
+      np.testing.assert_array_equal(sess.run(result.terminated), [False] * 4)
+
+
+def test_truncates_at_limit_also_when_terminating_like_time_limit():
+  # gymnasium's TimeLimit truncates at the limit whatever `terminated` is.
+  gym_env = gymnasium.make('CartPole-v1', max_episode_steps=1)
+  gym_env.reset(seed=0)
+  gym_env.unwrapped.state = np.array([0., 0., 0.2, 1.])
+  _, _, gym_terminated, gym_truncated, _ = gym_env.step(1)
+  assert gym_terminated and gym_truncated
+  with tf.Graph().as_default():
+    env = cartpole.CartPole(2, max_episode_steps=1)
+    result = env.step([1, 1])
+    with tf.Session(config=session_config()) as sess:
+      sess.run(tf.local_variables_initializer())
+      env.state.load([[0., 0., 0.2, 1.], [0., 0., 0., 0.]], sess)
+      _, _, terminated, truncated = sess.run(result)
+  np.testing.assert_array_equal(terminated, [True, False])
+  np.testing.assert_array_equal(truncated, [True, True])
+
+
+def test_truncation_at_small_limit_and_masked_reset():
+  with tf.Graph().as_default():
+    tf.set_random_seed(0)
+    env = cartpole.CartPole(3, max_episode_steps=3)
+    # Alternating pushes keep the pole up for these few steps.
+    action = tf.placeholder(tf.int64, [3])
+    result = env.step(action)
+    mask = tf.placeholder(tf.bool, [3])
+    reset = env.reset(mask)
+    reset_all = env.reset()
+    with tf.Session(config=session_config()) as sess:
+      sess.run(tf.local_variables_initializer())
+      truncated = [sess.run(result.truncated, {action: [i % 2] * 3})
+                   for i in range(3)]
+      np.testing.assert_array_equal(truncated, [[False] * 3, [False] * 3,
+                                                [True] * 3])
+      before = sess.run(env.state)
+      observ = sess.run(reset, {mask: [True, False, True]})
+      after = sess.run(env.state)
+      np.testing.assert_array_equal(sess.run(env.elapsed_steps), [0, 3, 0])
+      np.testing.assert_array_equal(after[1], before[1])
+      assert not np.any(after[[0, 2]] == before[[0, 2]])
+      assert np.all(np.abs(after[[0, 2]]) <= 0.05)
+      np.testing.assert_array_equal(observ, after.astype(np.float32))
+      np.testing.assert_array_equal(sess.run(env.observ()), observ)
+      # Only the unreset member truncates on the next step.
+      np.testing.assert_array_equal(
+          sess.run(result.truncated, {action: [0] * 3}), [False, True, False])
+      sess.run(reset_all)
+      np.testing.assert_array_equal(sess.run(env.elapsed_steps), [0, 0, 0])
+      assert not np.any(sess.run(env.state)[1] == after[1])
+
+
+def test_reset_checks_mask_shape():
+  with tf.Graph().as_default():
+    env = cartpole.CartPole(3)
+    with pytest.raises(ValueError, match='mask must have shape'):
+      env.reset([True, False])
+    with pytest.raises(ValueError, match='action must have shape'):
+      env.step([0, 1])
+    with pytest.raises(ValueError, match='max_episode_steps'):
+      cartpole.CartPole(1, max_episode_steps=0)
+
+
+def test_steps_and_resets_in_while_loop_and_cond():
+  # 7 steps with a time limit of 3, resetting ended members in the loop.
+  with tf.Graph().as_default():
+    env = cartpole.CartPole(2, max_episode_steps=3)
+    assert isinstance(env, tf_environment.TFEnvironment)
+
+    def body(t, truncated):
+      result = env.step(tf.fill([2], tf.cast(t % 2, tf.int64)))
+      with tf.control_dependencies([env.reset(
+          tf.logical_or(result.terminated, result.truncated))]):
+        return t + 1, truncated.write(t, result.truncated)
+
+    _, truncated = tf.while_loop(
+        lambda t, _: t < 7, body, (0, tf.TensorArray(tf.bool, 7)),
+        parallel_iterations=1)
+    truncated = truncated.stack()
+    flag = tf.placeholder(tf.bool, [])
+    maybe_step = tf.cond(flag, lambda: env.step([1, 1]).observ, env.observ)
+    with tf.Session(config=session_config()) as sess:
+      sess.run(tf.local_variables_initializer())
+      np.testing.assert_array_equal(
+          sess.run(truncated)[:, 0], [False, False, True] * 2 + [False])
+      np.testing.assert_array_equal(sess.run(env.elapsed_steps), [1, 1])
+      state = sess.run(env.state)
+      np.testing.assert_array_equal(sess.run(maybe_step, {flag: False}),
+                                    state.astype(np.float32))
+      np.testing.assert_array_equal(sess.run(env.elapsed_steps), [1, 1])
+      stepped = sess.run(maybe_step, {flag: True})
+      np.testing.assert_allclose(
+          stepped[:, 0], state[:, 0] + 0.02 * state[:, 1], rtol=0, atol=1e-7)
+      np.testing.assert_array_equal(sess.run(env.elapsed_steps), [2, 2])
+
+
+def _seeded_states(seed):
+  """The initial state and two resets' states in a graph with `seed`."""
+  with tf.Graph().as_default():
+    tf.set_random_seed(seed)
+    env = cartpole.CartPole(4)
+    reset = env.reset()
+    with tf.Session(config=session_config()) as sess:
+      sess.run(tf.local_variables_initializer())
+      states = [sess.run(env.state)]
+      for _ in range(2):
+        sess.run(reset)
+        states.append(sess.run(env.state))
+      return states
+
+
+def test_deterministic_under_graph_seed():
+  first, second = _seeded_states(3), _seeded_states(3)
+  for a, b in zip(first, second):
+    np.testing.assert_array_equal(a, b)
+  assert not np.array_equal(first[1], first[2])
+  assert not np.array_equal(first[0], _seeded_states(4)[0])
+
+
+if __name__ == '__main__':
+  sys.exit(pytest.main([__file__]))
