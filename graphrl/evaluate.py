@@ -53,9 +53,13 @@ def build_agent(metadata, env):
                                      env.action_spec(), config)
 
 
-def _load(env_id, seed, max_episode_steps, **kwargs):
-  return envs.load(env_id, seed=seed, max_episode_steps=max_episode_steps,
-                   **kwargs)
+def _load(metadata, seed, **kwargs):
+  """The run's environment, playing whole games with raw scores."""
+  return envs.make(metadata['env'], seed=seed,
+                   max_episode_steps=metadata.get('max_episode_steps'),
+                   training=False,
+                   atari_preprocessing=metadata.get('atari_preprocessing',
+                                                    False), **kwargs)
 
 
 def start_greedy_episodes(sess, agent):
@@ -70,8 +74,7 @@ def write_gif(path, sess, agent, metadata, fps):
   # Frames are drawn off-screen; without this pygame's SDL probes for a
   # display and prints an error line.
   os.environ.setdefault('SDL_VIDEODRIVER', 'dummy')
-  env = _load(metadata['env'], FLAGS.seed, metadata.get('max_episode_steps'),
-              render_mode='rgb_array')
+  env = _load(metadata, FLAGS.seed, render_mode='rgb_array')
   time_step = env.reset()
   start_greedy_episodes(sess, agent)
   frames = [env.render()]
@@ -90,10 +93,8 @@ def main(argv):
   cli.require(FLAGS.logdir, '--logdir is required')
   cli.require(FLAGS.episodes > 0, '--episodes must be positive')
   metadata = read_metadata(FLAGS.logdir)
-  limit = metadata.get('max_episode_steps')
   eval_env = envs.BatchedPyEnvironment([
-      _load(metadata['env'], FLAGS.seed + i, limit)
-      for i in range(FLAGS.episodes)])
+      _load(metadata, FLAGS.seed + i) for i in range(FLAGS.episodes)])
   agent = build_agent(metadata, eval_env)
   saver = tf.train.Saver(agent.policy_variables)
   manager = checkpoints.CheckpointManager(

@@ -39,8 +39,8 @@ class ReplayBuffer(object):
       ValueError: for a bad template, capacity or num_streams.
     """
     specs = _specs(template)
-    _check_int('num_streams', num_streams, 1)
-    _check_int('capacity', capacity, 1)
+    check_int('num_streams', num_streams, 1)
+    check_int('capacity', capacity, 1)
     if capacity % num_streams:
       raise ValueError('capacity {} must be a multiple of num_streams {}'
                        .format(capacity, num_streams))
@@ -49,9 +49,9 @@ class ReplayBuffer(object):
     self._num_streams = num_streams
     with tf.device(_DEVICE), tf.variable_scope(None, default_name=name):
       self._storage = [
-          _variable(s.name, [capacity] + s.shape.as_list(), s.dtype)
+          storage_variable(s.name, [capacity] + s.shape.as_list(), s.dtype)
           for s in specs]
-      self._index = _variable('index', [], tf.int64)
+      self._index = storage_variable('index', [], tf.int64)
 
   @property
   def capacity(self):
@@ -152,8 +152,8 @@ class ReplayBuffer(object):
     Raises:
       ValueError: for bad sizes.
     """
-    _check_int('sample_batch_size', sample_batch_size, 1)
-    _check_int('num_steps', num_steps, 1)
+    check_int('sample_batch_size', sample_batch_size, 1)
+    check_int('num_steps', num_steps, 1)
     slots = self._capacity // self._num_streams
     if num_steps > slots:
       raise ValueError('num_steps {} exceeds the {} steps a stream can hold'
@@ -253,7 +253,7 @@ class PrioritizedReplayBuffer(object):
     with tf.variable_scope(None, default_name=name):
       self._buffer = ReplayBuffer(specs, capacity, num_streams, 'items')
       with tf.device(_DEVICE):
-        self._max_priority = _variable(
+        self._max_priority = storage_variable(
             'max_priority', [], tf.float32, tf.ones_initializer())
 
   @property
@@ -434,11 +434,21 @@ def _convert(tensors, specs, leading):
   return converted
 
 
-def _variable(name, shape, dtype, initializer=None):
-  """A non-trainable resource variable, zero-initialized by default."""
-  return tf.get_variable(
-      name, shape, dtype, initializer or tf.zeros_initializer(),
-      trainable=False, use_resource=True)
+def storage_variable(name, shape, dtype, initializer=None):
+  """A non-trainable resource variable, zero-initialized by default.
+
+  The zeros come from an `Empty` op, which Grappler does not fold into a
+  constant: with `tf.zeros_initializer` the initializing run keeps the
+  folded constant, the variable shares its buffer, and the first scatter
+  copies the whole variable, doubling a replay buffer's memory for good.
+  """
+  return tf.get_variable(name, shape, dtype, initializer or _zeros,
+                         trainable=False, use_resource=True)
+
+
+def _zeros(shape, dtype, partition_info=None):
+  del partition_info  # Unused; part of the initializer signature.
+  return tf.raw_ops.Empty(shape=shape, dtype=dtype, init=True)
 
 
 def _local_handle(variable):
@@ -456,7 +466,8 @@ def _local_handle(variable):
         shared_name=op.get_attr('shared_name'))
 
 
-def _check_int(name, value, minimum):
+def check_int(name, value, minimum):
+  """Raises ValueError unless `value` is an int >= `minimum`."""
   if not isinstance(value, numbers.Integral) or value < minimum:
     raise ValueError('{} must be an int >= {}, got {!r}'.format(
         name, minimum, value))

@@ -17,6 +17,7 @@ order fixed by control dependencies.
 """
 
 import dataclasses
+import functools
 import json
 import os
 
@@ -48,6 +49,13 @@ flags.DEFINE_enum(
     "(docs/RESULTS.md): 'graph' where the environment has graph-op dynamics "
     "(CartPole, Pendulum) and the agent an in-graph loop (not with "
     "--torso=gru), else 'python'.")
+flags.DEFINE_boolean(
+    'atari_preprocessing', True,
+    'For ALE games, the DQN preprocessing of graphrl.envs.load_atari: no-op '
+    'starts, 4 frames per action max-pooled, 84x84 grayscale, 4 stacked '
+    'frames; training episodes end at a lost life with clipped rewards (the '
+    'games\' raw scores go to games.csv), evaluations play whole games with '
+    'raw scores. --noatari_preprocessing gives the raw game.')
 flags.DEFINE_integer('steps_per_run', None,
                      'With --loop=graph: env steps per Session.run at most; '
                      'default %d.' % STEPS_PER_RUN)
@@ -144,12 +152,27 @@ def build_configs(agent, env_limit):
   return config, loop
 
 
-def make_env(env_id, seed, max_episode_steps=None):
-  """`envs.load`, turning an unknown id into a one-line user error."""
+def make_env(env_id, seed, max_episode_steps=None, training=True,
+             atari_preprocessing=True):
+  """`envs.make`, turning an unknown id into a one-line user error."""
   try:
-    return envs.load(env_id, seed=seed, max_episode_steps=max_episode_steps)
+    return envs.make(env_id, seed=seed, max_episode_steps=max_episode_steps,
+                     training=training,
+                     atari_preprocessing=atari_preprocessing)
   except envs.UnknownEnvironmentError as error:
     raise cli.UserError(error)
+
+
+def game_scores(env):
+  """A function of the raw scores of the games `env`'s members finished.
+
+  Args:
+    env: a preprocessed ALE game (`envs.load_atari`), or a batch of them
+      (`envs.BatchedPyEnvironment`, `tf_envs.PyFuncEnvironment`).
+  """
+  members = env.envs if hasattr(env, 'envs') else [env]
+  return lambda: [score for member in members
+                  for score in envs.pop_game_scores(member)]
 
 
 def default_logdir(agent, env_id, seed):
@@ -185,8 +208,10 @@ def choose_loop(agent, env_id, config):
 def main(argv):
   cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
   spec = registry.AGENTS[FLAGS.agent]
-  probe = make_env(FLAGS.env, FLAGS.seed, FLAGS.max_episode_steps)
+  probe = make_env(FLAGS.env, FLAGS.seed, FLAGS.max_episode_steps,
+                   atari_preprocessing=FLAGS.atari_preprocessing)
   env_id = probe.gym_env.spec.id
+  atari = FLAGS.atari_preprocessing and envs.is_atari(env_id)
   limit = FLAGS.max_episode_steps or probe.gym_env.spec.max_episode_steps
   config, loop = build_configs(FLAGS.agent, limit)
   loop_kind, steps_per_run = choose_loop(FLAGS.agent, env_id, config)
@@ -198,16 +223,19 @@ def main(argv):
   tf.set_random_seed(FLAGS.seed)
   if loop_kind == 'graph':
     probe.close()
-    env = tf_envs.load(env_id, num_envs, FLAGS.seed, FLAGS.max_episode_steps)
+    env = tf_envs.load(env_id, num_envs, FLAGS.seed, FLAGS.max_episode_steps,
+                       load_py_env=functools.partial(
+                           make_env, atari_preprocessing=atari))
   elif spec.batched:
     probe.close()
     env = envs.BatchedPyEnvironment([
-        make_env(env_id, FLAGS.seed + i, FLAGS.max_episode_steps)
-        for i in range(num_envs)])
+        make_env(env_id, FLAGS.seed + i, FLAGS.max_episode_steps,
+                 atari_preprocessing=atari) for i in range(num_envs)])
   else:
     env = probe
   eval_env = envs.BatchedPyEnvironment([
-      make_env(env_id, FLAGS.seed + 10000 + i, FLAGS.max_episode_steps)
+      make_env(env_id, FLAGS.seed + 10000 + i, FLAGS.max_episode_steps,
+               training=False, atari_preprocessing=atari)
       for i in range(loop.eval_episodes)])
   logdir = FLAGS.logdir or default_logdir(FLAGS.agent, env_id, FLAGS.seed)
   try:
@@ -216,17 +244,19 @@ def main(argv):
     raise cli.UserError(error)
   metadata = {'agent': FLAGS.agent, 'env': env_id, 'format': 1,
               'config': registry.config_to_json(config), 'seed': FLAGS.seed,
-              'max_episode_steps': FLAGS.max_episode_steps, 'loop': loop_kind}
+              'max_episode_steps': FLAGS.max_episode_steps, 'loop': loop_kind,
+              'atari_preprocessing': atari}
   print('Training %s on %s for %d steps in the %s loop; logdir %s' % (
       FLAGS.agent, env_id, loop.num_steps, loop_kind, logdir), flush=True)
+  scores = game_scores(env) if atari else None
   if loop_kind == 'graph':
     try:
       trainer = spec.graph_loop(agent, env, eval_env, logdir, loop, metadata,
-                                steps_per_run=steps_per_run)
+                                scores, steps_per_run=steps_per_run)
     except ValueError as error:  # E.g. a recurrent torso.
       raise cli.UserError(error)
   else:
-    trainer = spec.loop(agent, env, eval_env, logdir, loop, metadata)
+    trainer = spec.loop(agent, env, eval_env, logdir, loop, metadata, scores)
   result = trainer.run()
   if hasattr(env, 'close'):
     env.close()

@@ -21,6 +21,7 @@ Prints markdown tables of the speeds and of the breakdown.
 """
 
 import collections
+import functools
 import math
 import statistics
 import time
@@ -44,14 +45,17 @@ flags.DEFINE_integer('repeats', 7, 'Interleaved timing rounds.')
 def _build(agent_name):
   """(env, act+store loop or None, training loop, env steps to fill)."""
   spec = registry.AGENTS[agent_name]
-  probe = train.make_env(FLAGS.env, FLAGS.seed, FLAGS.max_episode_steps)
+  probe = train.make_env(FLAGS.env, FLAGS.seed, FLAGS.max_episode_steps,
+                         atari_preprocessing=FLAGS.atari_preprocessing)
   limit = FLAGS.max_episode_steps or probe.gym_env.spec.max_episode_steps
   env_id = probe.gym_env.spec.id
   probe.close()
   config, loop = train.build_configs(agent_name, limit)
   tf.set_random_seed(FLAGS.seed)
   env = tf_envs.load(env_id, getattr(config, 'num_envs', 1), FLAGS.seed,
-                     FLAGS.max_episode_steps)
+                     FLAGS.max_episode_steps, load_py_env=functools.partial(
+                         train.make_env,
+                         atari_preprocessing=FLAGS.atari_preprocessing))
   agent = spec.agent(env.observation_spec(), env.action_spec(), config)
   if isinstance(loop, off_policy.LoopConfig):
     acting = graph_iterations.off_policy(agent, env, 2**62, 1)
@@ -114,6 +118,10 @@ def main(argv):
     def run(fetch, count):
       fetches, feed = fetch if isinstance(fetch, tuple) else (fetch,
                                                               iterations)
+      if isinstance(fetch, tuple):
+        # The other loops step the same members: restart their episodes
+        # (an on-policy loop's buffer holds episodes it saw from the start).
+        sess.run(training.start)
       started = time.perf_counter()
       sess.run(fetches, {feed: count})
       return time.perf_counter() - started

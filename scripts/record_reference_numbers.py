@@ -1,12 +1,14 @@
 r"""Records the reference numbers of the learning-regression tests.
 
-  python scripts/record_reference_numbers.py --runs=dqn_cartpole,ddqn_cartpole
+  python scripts/record_reference_numbers.py --runs=dqn_cartpole,ddqn_cartpole \
+      --loop=python
 
-Trains each run's flagfile, as it is, for seeds 0, 1, 2 exactly as
-`tests/test_reference_numbers.py` does and writes, per seed, the step and
-loop time at which the greedy evaluation first reached the threshold, into
-`tests/reference_numbers.json` with the command, machine and date. The band a
-test accepts is [max(`--min_step`, fastest seed - `--slack`), `--max_step`].
+Trains each run's flagfile, as it is, in the `--loop` given, for seeds 0,
+1, 2 exactly as `tests/test_reference_numbers.py` does and writes, per seed,
+the step and loop time at which the greedy evaluation first reached the
+threshold, into `tests/reference_numbers.json` as the run `<name>@<loop>`
+with the command, machine and date. The band a test accepts is
+[max(`--min_step`, fastest seed - `--slack`), `--max_step`].
 """
 
 import datetime
@@ -23,6 +25,8 @@ FLAGS = flags.FLAGS
 flags.DEFINE_list('runs', ['dqn_cartpole', 'ddqn_cartpole'],
                   'Flagfile names (flags/<name>.flags) to record.')
 flags.DEFINE_list('seeds', ['0', '1', '2'], 'Seeds to record.')
+flags.DEFINE_enum('loop', 'python', ['python', 'graph'],
+                  'The training loop the runs are recorded (and tested) in.')
 flags.DEFINE_float('threshold', 475.0, 'Greedy mean return that solves.')
 flags.DEFINE_integer('max_step', 50000, 'Upper end of the accepted band.')
 flags.DEFINE_integer('slack', 10000,
@@ -42,7 +46,8 @@ def record(name, seeds):
   results = {}
   for seed in seeds:
     with tempfile.TemporaryDirectory() as logdir:
-      summary = reference_runs.train(flagfile, seed, logdir)
+      summary = reference_runs.train(flagfile, seed, logdir,
+                                     '--loop=' + FLAGS.loop)
       solved = reference_runs.first_greedy_solve(logdir, FLAGS.threshold)
     cli.require(solved is not None and solved['step'] <= FLAGS.max_step,
                 '%s seed %d did not reach %s within %d steps' % (
@@ -53,7 +58,8 @@ def record(name, seeds):
   return {
       'flagfile': flagfile,
       'command': 'python ' + ' '.join(reference_runs.train_command(
-          flagfile, 0, '<logdir>')[1:]),
+          flagfile, 0, '<logdir>', '--loop=' + FLAGS.loop)[1:]),
+      'loop': FLAGS.loop,
       'threshold': FLAGS.threshold,
       'band': [max(FLAGS.min_step, fastest - FLAGS.slack), FLAGS.max_step],
       'seeds': results,
@@ -69,7 +75,7 @@ def main(argv):
       reference = json.load(f)
   reference.setdefault('runs', {})
   for name in FLAGS.runs:
-    reference['runs'][name] = dict(
+    reference['runs']['%s@%s' % (name, FLAGS.loop)] = dict(
         record(name, seeds), machine=reference_runs.machine(),
         recorded=datetime.date.today().isoformat())
   reference['generated_by'] = 'python scripts/record_reference_numbers.py'

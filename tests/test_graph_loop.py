@@ -25,6 +25,7 @@ from graphrl.training import cli
 from graphrl.training import graph_loop
 from graphrl.training import off_policy
 from graphrl.training import step_callable
+from cli_assertions import assert_one_line_error
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # A small DQN configuration: training starts after 200 steps.
@@ -106,15 +107,6 @@ def _assert_steps_follow_lengths(episodes, members):
     assert mine.any()
     np.testing.assert_array_equal(steps[mine],
                                   members * np.cumsum(lengths[mine]))
-
-
-def _assert_one_line_error(process, *fragments):
-  assert process.returncode == 2, (process.stdout, process.stderr)
-  lines = [line for line in process.stderr.splitlines()
-           if line.startswith('error:') or 'Traceback' in line]
-  assert len(lines) == 1 and lines[0].startswith('error: '), process.stderr
-  for fragment in fragments:
-    assert fragment in lines[0], lines[0]
 
 
 def test_dqn_graph_loop_writes_the_records_and_reproduces(tmp_path, main):
@@ -207,7 +199,7 @@ def test_the_loops_resume_each_others_checkpoints(tmp_path, main):
 ])
 def test_user_errors_are_one_line(tmp_path, main, flags, fragment):
   logdir = str(tmp_path / 'run')
-  _assert_one_line_error(main(*flags, '--num_steps=100', '--logdir=' + logdir),
+  assert_one_line_error(main(*flags, '--num_steps=100', '--logdir=' + logdir),
                          fragment)
   assert not os.path.exists(logdir)
 

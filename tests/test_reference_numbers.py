@@ -2,10 +2,9 @@
 
 For every run of `tests/reference_numbers.json` (recorded by
 `scripts/record_reference_numbers.py`) and each recorded seed, trains the
-run's flagfile as recorded and checks that a greedy evaluation (20 episodes)
-reaches the threshold at an env step inside the recorded band. Agents with
-an in-graph loop are trained in both loops (`--loop=python|graph`): the two
-must learn alike, within the same band.
+run's flagfile in the run's loop (`--loop=python|graph`) as recorded and
+checks that a greedy evaluation (20 episodes) reaches the threshold at an
+env step inside the recorded band.
 """
 
 import json
@@ -20,20 +19,17 @@ REFERENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                          'reference_numbers.json')
 with open(REFERENCE, encoding='utf-8') as f:
   RUNS = json.load(f)['runs']
-# Runs whose agent has only the Python loop.
-PYTHON_ONLY = ('ddpg_',)
-CASES = [(name, int(seed), loop) for name in sorted(RUNS)
-         for seed in sorted(RUNS[name]['seeds'])
-         for loop in (('python',) if name.startswith(PYTHON_ONLY)
-                      else ('python', 'graph'))]
+CASES = [(name, int(seed)) for name in sorted(RUNS)
+         for seed in sorted(RUNS[name]['seeds'])]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('name, seed, loop', CASES,
-                         ids=['%s-seed%d-%s' % case for case in CASES])
-def test_solves_within_the_recorded_band(tmp_path, name, seed, loop):
+@pytest.mark.parametrize('name, seed', CASES,
+                         ids=['%s-seed%d' % case for case in CASES])
+def test_solves_within_the_recorded_band(tmp_path, name, seed):
   run = RUNS[name]
-  reference_runs.train(run['flagfile'], seed, str(tmp_path), '--loop=' + loop)
+  reference_runs.train(run['flagfile'], seed, str(tmp_path),
+                       '--loop=' + run['loop'])
   solved = reference_runs.first_greedy_solve(str(tmp_path), run['threshold'])
   low, high = run['band']
   assert solved is not None, '%s seed %d never reached %s' % (

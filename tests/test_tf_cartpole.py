@@ -12,6 +12,7 @@ from graphrl.compat import tf
 from graphrl.envs import specs
 from graphrl.tf_envs import cartpole
 from graphrl.tf_envs import tf_environment
+import gym_replay
 
 _NUM_STEPS = 10000
 _NUM_MEMBERS = 2
@@ -30,90 +31,16 @@ def _noisy_balancer(rng, observ):
   return int(theta + 0.5 * theta_dot + 0.05 * x + 0.1 * x_dot > 0)
 
 
-def _gym_run(max_episode_steps, policy, seed):
-  """Steps one gymnasium CartPole per member, resetting when episodes end.
-
-  Returns:
-    A dict of numpy arrays with leading dimensions [T, N]: `action`;
-    `start` (bool: the member was reset before step t) and `start_state`
-    (its unwrapped state after that reset); the step's `observ`, `reward`,
-    `terminated`, `truncated` and the unwrapped `state` after it.
-  """
-  rng = np.random.default_rng(seed)
-  envs = [gymnasium.make('CartPole-v1', max_episode_steps=max_episode_steps)
-          for _ in range(_NUM_MEMBERS)]
-  shape = (_NUM_STEPS, _NUM_MEMBERS)
-  run = dict(action=np.zeros(shape, np.int64),
-             start=np.zeros(shape, bool),
-             start_state=np.zeros(shape + (4,)),
-             observ=np.zeros(shape + (4,), np.float32),
-             reward=np.zeros(shape, np.float32),
-             terminated=np.zeros(shape, bool),
-             truncated=np.zeros(shape, bool),
-             state=np.zeros(shape + (4,)))
-  observs = [env.reset(seed=seed + i)[0] for i, env in enumerate(envs)]
-  run['start'][0] = True
-  for t in range(_NUM_STEPS):
-    for i, env in enumerate(envs):
-      if t and (run['terminated'][t - 1, i] or run['truncated'][t - 1, i]):
-        observs[i], _ = env.reset()
-        run['start'][t, i] = True
-      if run['start'][t, i]:
-        run['start_state'][t, i] = env.unwrapped.state
-      action = policy(rng, observs[i])
-      observs[i], reward, terminated, truncated, _ = env.step(action)
-      run['action'][t, i] = action
-      run['observ'][t, i] = observs[i]
-      run['reward'][t, i] = reward
-      run['terminated'][t, i] = terminated
-      run['truncated'][t, i] = truncated
-      run['state'][t, i] = env.unwrapped.state
-  return run
-
-
-def _tf_run(env, run):
-  """Replays `run`'s actions on `env` in one `tf.while_loop`.
-
-  Where `run` starts an episode, the member is reset through `env.reset`
-  (zeroing its step count) and then given gymnasium's start state.
-
-  Returns:
-    Tensors [T, N, ...]: the observ, reward, terminated and truncated of
-    each step and the float64 state after it.
-  """
-  actions = tf.constant(run['action'])
-  starts = tf.constant(run['start'])
-  start_states = tf.constant(run['start_state'])
-
-  def body(t, *arrays):
-    mask = starts[t]
-    with tf.control_dependencies([env.reset(mask)]):
-      rows = tf.where(mask)[:, 0]
-      start = tf.scatter_update(env.state, rows,
-                                tf.gather(start_states[t], rows))
-    with tf.control_dependencies([start]):
-      result = env.step(actions[t])
-    with tf.control_dependencies(list(result)):
-      state = env.state.read_value()
-    return (t + 1,) + tuple(
-        array.write(t, value)
-        for array, value in zip(arrays, tuple(result) + (state,)))
-
-  arrays = tuple(tf.TensorArray(dtype, _NUM_STEPS) for dtype in (
-      tf.float32, tf.float32, tf.bool, tf.bool, tf.float64))
-  outputs = tf.while_loop(lambda t, *_: t < _NUM_STEPS, body, (0,) + arrays,
-                          parallel_iterations=1)
-  return [array.stack() for array in outputs[1:]]
-
-
 @pytest.mark.parametrize('max_episode_steps,policy', [
     (500, _random_policy), (500, _noisy_balancer), (200, _noisy_balancer)],
                          ids=['v1_random', 'v1_balancer', 'v0_balancer'])
 def test_matches_gymnasium_trajectories(max_episode_steps, policy):
-  run = _gym_run(max_episode_steps, policy, seed=max_episode_steps)
+  run = gym_replay.record('CartPole-v1', policy, _NUM_STEPS, _NUM_MEMBERS,
+                           seed=max_episode_steps,
+                           max_episode_steps=max_episode_steps)
   with tf.Graph().as_default():
     env = cartpole.CartPole(_NUM_MEMBERS, max_episode_steps)
-    fetches = _tf_run(env, run)
+    fetches = gym_replay.replay(env, run)
     with tf.Session(config=session_config()) as sess:
       sess.run(tf.local_variables_initializer())
       observ, reward, terminated, truncated, state = sess.run(fetches)

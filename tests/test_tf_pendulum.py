@@ -11,93 +11,24 @@ from graphrl.compat import tf
 from graphrl.envs import specs
 from graphrl.tf_envs import pendulum
 from graphrl.tf_envs import tf_environment
+import gym_replay
 
 _NUM_STEPS = 10000
 _NUM_MEMBERS = 2
 
 
-def _gym_run(seed):
-  """Steps one gymnasium Pendulum-v1 per member with random torques.
-
-  Torques are uniform in [-3, 3], so gymnasium clips a third of them.
-  Members are reset when their episodes end (by the 200-step limit).
-
-  Returns:
-    A dict of numpy arrays with leading dimensions [T, N]: `action`;
-    `start` (bool: the member was reset before step t) and `start_state`
-    (its unwrapped state after that reset); the step's `observ`, `reward`,
-    `terminated`, `truncated` and the unwrapped `state` after it.
-  """
-  rng = np.random.default_rng(seed)
-  envs = [gymnasium.make('Pendulum-v1') for _ in range(_NUM_MEMBERS)]
-  shape = (_NUM_STEPS, _NUM_MEMBERS)
-  run = dict(action=rng.uniform(-3., 3., shape + (1,)).astype(np.float32),
-             start=np.zeros(shape, bool),
-             start_state=np.zeros(shape + (2,)),
-             observ=np.zeros(shape + (3,), np.float32),
-             reward=np.zeros(shape),
-             terminated=np.zeros(shape, bool),
-             truncated=np.zeros(shape, bool),
-             state=np.zeros(shape + (2,)))
-  for i, env in enumerate(envs):
-    env.reset(seed=seed + i)
-  run['start'][0] = True
-  for t in range(_NUM_STEPS):
-    for i, env in enumerate(envs):
-      if t and (run['terminated'][t - 1, i] or run['truncated'][t - 1, i]):
-        env.reset()
-        run['start'][t, i] = True
-      if run['start'][t, i]:
-        run['start_state'][t, i] = env.unwrapped.state
-      observ, reward, terminated, truncated, _ = env.step(run['action'][t, i])
-      run['observ'][t, i] = observ
-      run['reward'][t, i] = reward
-      run['terminated'][t, i] = terminated
-      run['truncated'][t, i] = truncated
-      run['state'][t, i] = env.unwrapped.state
-  return run
-
-
-def _tf_run(env, run):
-  """Replays `run`'s actions on `env` in one `tf.while_loop`.
-
-  Where `run` starts an episode, the member is reset through `env.reset`
-  (zeroing its step count) and then given gymnasium's start state.
-
-  Returns:
-    Tensors [T, N, ...]: the observ, reward, terminated and truncated of
-    each step and the float64 state after it.
-  """
-  actions = tf.constant(run['action'])
-  starts = tf.constant(run['start'])
-  start_states = tf.constant(run['start_state'])
-
-  def body(t, *arrays):
-    mask = starts[t]
-    with tf.control_dependencies([env.reset(mask)]):
-      rows = tf.where(mask)[:, 0]
-      start = tf.scatter_update(env.state, rows,
-                                tf.gather(start_states[t], rows))
-    with tf.control_dependencies([start]):
-      result = env.step(actions[t])
-    with tf.control_dependencies(list(result)):
-      state = env.state.read_value()
-    return (t + 1,) + tuple(
-        array.write(t, value)
-        for array, value in zip(arrays, tuple(result) + (state,)))
-
-  arrays = tuple(tf.TensorArray(dtype, _NUM_STEPS) for dtype in (
-      tf.float32, tf.float32, tf.bool, tf.bool, tf.float64))
-  outputs = tf.while_loop(lambda t, *_: t < _NUM_STEPS, body, (0,) + arrays,
-                          parallel_iterations=1)
-  return [array.stack() for array in outputs[1:]]
+def _random_torque(rng, observ):
+  """Torques uniform in [-3, 3]: gymnasium clips a third of them."""
+  del observ  # Unused.
+  return rng.uniform(-3., 3., (1,)).astype(np.float32)
 
 
 def test_matches_gymnasium_trajectories():
-  run = _gym_run(seed=0)
+  run = gym_replay.record('Pendulum-v1', _random_torque, _NUM_STEPS,
+                          _NUM_MEMBERS, seed=0)
   with tf.Graph().as_default():
     env = pendulum.Pendulum(_NUM_MEMBERS)
-    fetches = _tf_run(env, run)
+    fetches = gym_replay.replay(env, run)
     with tf.Session(config=session_config()) as sess:
       sess.run(tf.local_variables_initializer())
       observ, reward, terminated, truncated, state = sess.run(fetches)

@@ -15,6 +15,8 @@ import time
 
 import pytest
 
+from cli_assertions import assert_one_line_error
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # A small, fast configuration: training starts after 200 steps.
 SMALL = ['--env=CartPole-v1', '--hidden_sizes=16', '--batch_size=16',
@@ -57,15 +59,6 @@ def _returns(logdir):
             for row in csv.DictReader(f)]
 
 
-def _assert_one_line_error(process, *fragments):
-  assert process.returncode == 2, (process.stdout, process.stderr)
-  lines = [line for line in process.stderr.splitlines()
-           if line.startswith('error:') or 'Traceback' in line]
-  assert len(lines) == 1 and lines[0].startswith('error: '), process.stderr
-  for fragment in fragments:
-    assert fragment in lines[0], lines[0]
-
-
 @pytest.mark.parametrize('flag, fragment', [
     ('--env=CartPole-v9', 'Unknown environment id'),
     ('--agent=sarsa', 'agent'),
@@ -78,14 +71,14 @@ def _assert_one_line_error(process, *fragments):
 ])
 def test_bad_input_is_one_line_error(tmp_path, flag, fragment):
   process = train(*SMALL, '--num_steps=100', '--logdir=%s' % tmp_path, flag)
-  _assert_one_line_error(process, fragment)
+  assert_one_line_error(process, fragment)
   assert not os.listdir(tmp_path)
 
 
 def test_setting_of_another_agent_is_refused(tmp_path):
   process = train('--agent=reinforce', '--tau=0.1', '--replay=prioritized',
                   '--logdir=%s' % tmp_path)
-  _assert_one_line_error(process, '--replay, --tau: not a setting of agent '
+  assert_one_line_error(process, '--replay, --tau: not a setting of agent '
                          'reinforce')
 
 
@@ -141,7 +134,7 @@ def test_other_agents_logdir_is_refused_and_untouched(tmp_path):
   before = _snapshot(logdir)
   process = train(*SMALL, '--num_steps=400', '--env=Acrobot-v1',
                   '--logdir=' + logdir)
-  _assert_one_line_error(process, 'env')
+  assert_one_line_error(process, 'env')
   assert _snapshot(logdir) == before
 
 
@@ -154,7 +147,7 @@ def test_unreadable_checkpoint_is_refused_and_untouched(tmp_path):
     f.truncate(10)
   before = _snapshot(logdir)
   process = train(*SMALL, '--num_steps=400', '--logdir=' + logdir)
-  _assert_one_line_error(process, 'ckpt-200')
+  assert_one_line_error(process, 'ckpt-200')
   assert _snapshot(logdir) == before
 
 
@@ -162,7 +155,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
   logdir = str(tmp_path / 'run')
   process = train(*SMALL, '--num_steps=5000', '--logdir=' + logdir,
                   '--learning_rate=1e30', '--grad_clip=0', '--loss=mse')
-  _assert_one_line_error(process, 'the loss became', 'last good checkpoint '
+  assert_one_line_error(process, 'the loss became', 'last good checkpoint '
                          'is step 200')
   assert sorted(os.listdir(os.path.join(logdir, 'checkpoints'))) == [
       'checkpoint', 'ckpt-200']

@@ -35,6 +35,7 @@ import dataclasses
 import numpy as np
 
 from graphrl import exploration
+from graphrl import frame_replay
 from graphrl import graph_editor
 from graphrl import losses
 from graphrl import networks
@@ -45,8 +46,13 @@ from graphrl.agents import transitions
 from graphrl.compat import tf
 
 TARGET_UPDATES = ('ema', 'hard', 'soft')
-REPLAYS = ('uniform', 'prioritized')
+REPLAYS = ('uniform', 'prioritized', 'frames')
 EPSILON_SCHEDULES = ('exponential', 'linear')
+OPTIMIZERS = ('adam', 'rmsprop')
+# The Nature DQN's RMSProp (Mnih et al., 2015): squared-gradient decay 0.95,
+# epsilon 0.01, centered (the gradient's running mean is subtracted).
+RMSPROP_DECAY = 0.95
+RMSPROP_EPSILON = 0.01
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,12 +60,13 @@ class DQNConfig:
   """Hyperparameters of `DQNAgent`; the defaults solve CartPole-v1."""
   network: str = 'mlp'                 # 'mlp' or 'nature' (Atari frames)
   hidden_sizes: tuple = (64, 64)       # of the 'mlp' network
-  learning_rate: float = 1e-3          # Adam
+  optimizer: str = 'adam'              # or 'rmsprop', the Nature DQN's
+  learning_rate: float = 1e-3
   adam_epsilon: float = 1e-7
   gamma: float = 0.99
   batch_size: int = 64
   replay_capacity: int = 50000
-  replay: str = 'uniform'
+  replay: str = 'uniform'              # or 'prioritized', or 'frames' (Atari)
   priority_exponent: float = 0.6       # alpha; sampling temperature 1/alpha
   priority_beta: float = 0.4           # IS exponent, annealed to 1
   priority_epsilon: float = 1e-6       # p = |td| + epsilon
@@ -90,6 +97,8 @@ class DQNConfig:
          "network must be 'mlp' or 'nature', got %r" % self.network),
         (self.learning_rate > 0,
          'learning_rate must be positive, got %r' % self.learning_rate),
+        (self.optimizer in OPTIMIZERS,
+         'optimizer must be one of %s, got %r' % (OPTIMIZERS, self.optimizer)),
         (self.replay in REPLAYS,
          'replay must be one of %s, got %r' % (REPLAYS, self.replay)),
         (self.target_update in TARGET_UPDATES,
@@ -164,8 +173,13 @@ class DQNAgent:
     self._ema, self._target_vars = None, None
     with tf.variable_scope('dqn') as self._scope:
       self.env_steps, self.train_steps = transitions.counters()
-      self._optimizer = tf.train.AdamOptimizer(
-          config.learning_rate, epsilon=config.adam_epsilon)
+      if config.optimizer == 'rmsprop':
+        self._optimizer = tf.train.RMSPropOptimizer(
+            config.learning_rate, decay=RMSPROP_DECAY,
+            epsilon=RMSPROP_EPSILON, centered=True)
+      else:
+        self._optimizer = tf.train.AdamOptimizer(
+            config.learning_rate, epsilon=config.adam_epsilon)
       self.observ = tf.placeholder(
           tf.as_dtype(observation_spec.dtype),
           [None] + list(observation_spec.shape), 'observ')
@@ -215,9 +229,11 @@ class DQNAgent:
       return transitions.counting(action, self.env_steps)
 
   def _make_buffer(self):
+    """Uniform, prioritized, or uniform over frames stored once (Atari)."""
     c = self.config
-    buffer_class = (replay.PrioritizedReplayBuffer if c.replay == 'prioritized'
-                    else replay.ReplayBuffer)
+    buffer_class = {'uniform': replay.ReplayBuffer,
+                    'prioritized': replay.PrioritizedReplayBuffer,
+                    'frames': frame_replay.FrameReplayBuffer}[c.replay]
     self.buffer = buffer_class(self.transition, c.replay_capacity,
                                num_streams=c.num_envs)
 

@@ -10,8 +10,10 @@ from graphrl.envs.atari import load_atari
 from graphrl.envs.atari import pop_game_scores
 from graphrl.envs.batched import BatchedPyEnvironment
 from graphrl.envs.gym_suite import GymWrapper
+from graphrl.envs.gym_suite import is_atari
 from graphrl.envs.gym_suite import load
 from graphrl.envs.gym_suite import UnknownEnvironmentError
+from graphrl.envs.loading import make
 from graphrl.envs.masked import MaskObservation
 from graphrl.envs.parallel import EnvironmentWorkerError
 from graphrl.envs.parallel import ParallelPyEnvironment

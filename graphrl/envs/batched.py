@@ -6,6 +6,23 @@ from graphrl.envs import py_environment
 from graphrl.envs import time_step as ts
 
 
+def check_members(envs, owner):
+  """The list of `envs`, checked to be members of one batch of `owner`.
+
+  Raises:
+    ValueError: if `envs` is empty, holds a batched environment, or the
+      `(observation_spec, action_spec)` pairs differ.
+  """
+  envs = list(envs)
+  if not envs:
+    raise ValueError(f'{owner} needs at least one environment.')
+  if any(env.batched for env in envs):
+    raise ValueError(f'{owner} takes unbatched environments.')
+  check_same_specs([(env.observation_spec(), env.action_spec())
+                    for env in envs])
+  return envs
+
+
 def check_same_specs(env_specs):
   """Raises ValueError unless all `(observation_spec, action_spec)` agree."""
   for index, pair in enumerate(env_specs):
@@ -29,14 +46,7 @@ class BatchedPyEnvironment(py_environment.PyEnvironment):
       ValueError: if `envs` is empty, holds a batched environment, or the
         specs differ.
     """
-    envs = list(envs)
-    if not envs:
-      raise ValueError('BatchedPyEnvironment needs at least one environment.')
-    if any(env.batched for env in envs):
-      raise ValueError('BatchedPyEnvironment takes unbatched environments.')
-    check_same_specs([(env.observation_spec(), env.action_spec())
-                      for env in envs])
-    self._envs = envs
+    self._envs = check_members(envs, 'BatchedPyEnvironment')
 
   @property
   def envs(self):

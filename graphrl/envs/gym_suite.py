@@ -75,6 +75,12 @@ def resolve_id(env_id):
   return resolved
 
 
+def is_atari(env_id):
+  """Whether `env_id` (any id `resolve_id` takes) is an ALE game."""
+  entry_point = gym.spec(resolve_id(env_id)).entry_point
+  return isinstance(entry_point, str) and entry_point.startswith('ale_py')
+
+
 class GymWrapper(py_environment.PyEnvironment):
   """A gymnasium environment behind the `PyEnvironment` API.
 

@@ -48,13 +48,7 @@ class PyFuncEnvironment(tf_environment.TFEnvironment):
       ValueError: if `envs` is empty, holds a batched environment, or the
         specs differ.
     """
-    envs = list(envs)
-    if not envs:
-      raise ValueError('PyFuncEnvironment needs at least one environment.')
-    if any(env.batched for env in envs):
-      raise ValueError('PyFuncEnvironment takes unbatched environments.')
-    batched.check_same_specs([(env.observation_spec(), env.action_spec())
-                              for env in envs])
+    envs = batched.check_members(envs, 'PyFuncEnvironment')
     super().__init__(len(envs), envs[0].observation_spec(),
                      envs[0].action_spec())
     self._envs = envs

@@ -24,7 +24,8 @@ def is_native(env_id):
   return gym_suite.resolve_id(env_id) in NATIVE
 
 
-def load(env_id, num_envs, seed, max_episode_steps=None):
+def load(env_id, num_envs, seed, max_episode_steps=None,
+         load_py_env=gym_suite.load):
   """Makes N = `num_envs` members of `env_id` as a `TFEnvironment`.
 
   Args:
@@ -33,6 +34,8 @@ def load(env_id, num_envs, seed, max_episode_steps=None):
     seed: seeds member i of a `PyFuncEnvironment` with seed + i; native
       environments draw from the graph-level seed (`tf.set_random_seed`).
     max_episode_steps: overrides the registered time limit.
+    load_py_env: f(env_id, seed=, max_episode_steps=) -> a `PyEnvironment`,
+      the members of a `PyFuncEnvironment` (e.g. `graphrl.envs.make`).
 
   Returns:
     A `graphrl.tf_envs.TFEnvironment`; call it in the graph it is used in.
@@ -45,5 +48,5 @@ def load(env_id, num_envs, seed, max_episode_steps=None):
     env_class, limit = NATIVE[env_id]
     return env_class(num_envs, max_episode_steps or limit)
   return py_func.PyFuncEnvironment([
-      gym_suite.load(env_id, seed=seed + i, max_episode_steps=max_episode_steps)
+      load_py_env(env_id, seed=seed + i, max_episode_steps=max_episode_steps)
       for i in range(num_envs)])

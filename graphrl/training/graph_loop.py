@@ -36,7 +36,7 @@ class GraphLoop(off_policy.OffPolicyLoop):
   """Trains `agent` on the in-graph `env`; records the run in `logdir`."""
 
   def __init__(self, agent, env, eval_env, logdir, config, metadata,
-               steps_per_run=1000):
+               game_scores=None, steps_per_run=1000):
     """Builds the in-graph loop; the agent's graph must be the default graph.
 
     Args:
@@ -48,7 +48,7 @@ class GraphLoop(off_policy.OffPolicyLoop):
       eval_env: a batched `PyEnvironment` of `config.eval_episodes` members.
       logdir: directory of the run's records and checkpoints.
       config: the agent's loop config, as above.
-      metadata: as for `OffPolicyLoop`.
+      metadata, game_scores: as for `OffPolicyLoop`.
       steps_per_run: env steps of one `Session.run` at most.
 
     Raises:
@@ -67,7 +67,8 @@ class GraphLoop(off_policy.OffPolicyLoop):
           agent, env, config.learning_starts, config.train_every)
     else:
       self._ops = graph_iterations.on_policy(agent, env)
-    super().__init__(agent, env, eval_env, logdir, config, metadata)
+    super().__init__(agent, env, eval_env, logdir, config, metadata,
+                     game_scores)
     self._scalar_names = self._ops.scalar_names
 
   def _loop(self, sess, steps, episodes, log, evals, writer, stop):

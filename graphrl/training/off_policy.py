@@ -36,6 +36,8 @@ from graphrl.training import summaries
 from graphrl.training.step_callable import StepCallable
 
 EVALUATIONS_FILENAME = 'evaluations.csv'
+# Raw scores of whole games, when the training episodes are lives.
+GAMES_FILENAME = 'games.csv'
 # The periodic work of a loop, each every `<name>_every` env steps.
 _PERIODIC = ('eval', 'checkpoint', 'summary')
 
@@ -59,7 +61,8 @@ class LoopConfig:
 class OffPolicyLoop:
   """Trains `agent` on `env` and keeps the records of the run in `logdir`."""
 
-  def __init__(self, agent, env, eval_env, logdir, config, metadata):
+  def __init__(self, agent, env, eval_env, logdir, config, metadata,
+               game_scores=None):
     """Creates the loop; the agent's graph must be the default graph.
 
     Args:
@@ -70,8 +73,13 @@ class OffPolicyLoop:
       config: a `LoopConfig`.
       metadata: JSON-able dict stored with the checkpoints; its 'agent' and
         'env' must match those of an existing run in `logdir`.
+      game_scores: for training episodes that are not whole games (an ALE
+        game's lives), a function returning the raw scores of the games
+        finished since its last call (`graphrl.envs.pop_game_scores`),
+        logged to games.csv and TensorBoard; else None.
     """
     self._agent = agent
+    self._game_scores = game_scores
     self._env = env
     self._eval_env = eval_env
     self._logdir = logdir
@@ -109,10 +117,12 @@ class OffPolicyLoop:
       os.makedirs(self._logdir, exist_ok=True)
       with episode_log.EpisodeLog(self._logdir) as log, \
           episode_log.StepLog(self._logdir, EVALUATIONS_FILENAME) as evals, \
+          episode_log.StepLog(self._logdir, GAMES_FILENAME) as games, \
           summaries.ScalarWriter(self._logdir, restored) as writer, \
           signals.StopRequest() as stop:
-        log.truncate_after(steps)  # Rows a killed run logged later.
-        evals.truncate_after(steps)
+        self._games = games
+        for records in (log, evals, games):
+          records.truncate_after(steps)  # Rows a killed run logged later.
         if restored is not None:
           print('Resuming from the checkpoint of step %d.' % steps, flush=True)
         return self._loop(sess, steps, episodes, log, evals, writer, stop)
@@ -197,7 +207,11 @@ class OffPolicyLoop:
     return True
 
   def _periodic(self, sess, steps, episodes, writer, evals):
-    """Evaluates and checkpoints when due."""
+    """Logs finished games; evaluates and checkpoints when due."""
+    if self._game_scores is not None:
+      for score in self._game_scores():
+        self._games.append(steps, score=score)
+        writer.scalars({'episode/game_score': score}, steps)
     if self._due('eval', steps):
       self._last_eval = self._evaluate(sess, steps, writer, evals)
       target = self._config.stop_eval_return

@@ -54,7 +54,8 @@ class LoopConfig:
 class OnPolicyLoop(off_policy.OffPolicyLoop):
   """Trains `agent` on the batched `env`; records the run in `logdir`."""
 
-  def __init__(self, agent, env, eval_env, logdir, config, metadata):
+  def __init__(self, agent, env, eval_env, logdir, config, metadata,
+               game_scores=None):
     """Creates the loop; the agent's graph must be the default graph.
 
     Args:
@@ -66,6 +67,7 @@ class OnPolicyLoop(off_policy.OffPolicyLoop):
       config: a `LoopConfig` of this module.
       metadata: JSON-able dict stored with the checkpoints; its 'agent' and
         'env' must match those of an existing run in `logdir`.
+      game_scores: as for `OffPolicyLoop`.
 
     Raises:
       ValueError: `env` is not batched or not of `num_envs` members.
@@ -76,7 +78,8 @@ class OnPolicyLoop(off_policy.OffPolicyLoop):
               agent.config.num_envs,
               'a batch of %d' % env.batch_size if env.batched
               else 'an unbatched environment'))
-    super().__init__(agent, env, eval_env, logdir, config, metadata)
+    super().__init__(agent, env, eval_env, logdir, config, metadata,
+                     game_scores)
 
   def _loop(self, sess, steps, episodes, log, evals, writer, stop):
     agent, env = self._agent, self._env

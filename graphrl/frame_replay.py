@@ -1,0 +1,408 @@
+"""In-graph replay of stacked-frame transitions that stores each frame once.
+
+A DQN Atari observation s_t is uint8 [H, W, F], the last F frames, oldest
+first; consecutive observations of an episode share F - 1 frames. Storing
+(s, s') per transition, as `graphrl.replay.ReplayBuffer` does, keeps every
+frame 2 F times: 1M transitions of 84x84x4 take 56 GB. `FrameReplayBuffer`
+keeps only the newest frame of each s_t (1M rows: 7.06 GB of frames plus 14
+bytes of action, reward, discount and flags each) and rebuilds the stacks
+when sampling. It is a drop-in for `ReplayBuffer` in DQN: `append_batch`
+takes and `sample` returns the same (s, a, r, s', discount) tuple.
+
+Layout: with S = num_streams parallel environments and L = capacity / S
+slots per stream, step t of stream s is row (t S + s) mod capacity, as in
+`ReplayBuffer`. Row t holds the newest frame f_t = s_t[..., F - 1], a_t,
+r_t, the discount d_t and two flags:
+
+  first_t       s_t starts a new chain of frames: t = 0, d_{t-1} = 0 or
+                s_t != s'_{t-1} (the previous transition's next observation
+                is not this one, e.g. after a time-limit truncation).
+  sampleable_t  s_t equals its rebuilt stack and, unless d_t = 0, so does
+                s'_t. False for a transition whose s' is not stored (the
+                stream's next observation starts a new chain: a truncation).
+
+Stacks are rebuilt with edge padding, as `atari.FrameStacker.reset` fills
+a new episode's stack with its first frame: channel k of s_t is the frame of
+step max(t - (F - 1) + k, e), e the latest first step <= t, and
+s'_t = [s_t[..., 1:], f_{t+1}]. Rebuilding is exact when a first s_t repeats
+f_t in all channels (a reset stack) and s'_t = [s_t[..., 1:], newest frame]
+(a frame-stack step). Both hold for every episode of `load_atari`, so there
+only the last transition of a truncated episode is marked unsampleable
+(terminal transitions are sampled, their s' masked by d = 0). For other
+observations `append_batch` tracks m_t and m'_t, the numbers of oldest
+channels of s_t and s'_t that may differ from the rebuilt stacks:
+
+  mu(a, b) = 1 + max{k < F - 1 : a[..., k] != b[..., k + 1]}, 0 if none,
+  m_t = mu(s_t, s_t) if first_t, else m'_{t-1},
+  m'_t = max(m_t - 1, mu(s'_t, s_t)),
+
+and sampleable_t = (m_t = 0 and (d_t = 0 or m'_t = 0)). E.g. stacks padded
+with zeros lose the first F - 1 transitions of each episode.
+
+The storage, write index and per-stream state are non-trainable resource
+variables on the host in the buffer's variable scope, in GLOBAL_VARIABLES,
+so a `tf.train.Saver` checkpoints them with the model.
+"""
+
+import numbers
+
+from graphrl import replay
+from graphrl.compat import tf
+
+_DEVICE = '/cpu:0'
+_EMPTY = 'cannot sample from an empty replay buffer'
+# Candidates drawn per sampled transition before the exact fallback.
+_CANDIDATES = 4
+
+
+class FrameReplayBuffer(object):
+  """A circular buffer of stacked-frame transitions, one frame per step."""
+
+  def __init__(self, observation_shape, capacity, num_streams=1,
+               name='frame_replay'):
+    """Creates the storage variables, zero-initialized.
+
+    Args:
+      observation_shape: [H, W, F] of one observation, F stacked frames
+        oldest first, e.g. (84, 84, 4); or a `ReplayBuffer` template of the
+        transition (observ, action, reward, next_observ, discount), as DQN
+        builds it, whose observ entry gives the shape.
+      capacity: number of stored steps (frames), a multiple of num_streams
+        with at least F + 1 steps per stream (a transition spans F + 1
+        frames).
+      num_streams: number of parallel environments written by
+        `append_batch`.
+      name: default name of the variable scope (made unique).
+
+    Raises:
+      ValueError: for a bad shape, template, capacity or num_streams.
+    """
+    shape = _observation_shape(observation_shape)
+    replay.check_int('num_streams', num_streams, 1)
+    replay.check_int('capacity', capacity, 1)
+    if capacity % num_streams:
+      raise ValueError('capacity {} must be a multiple of num_streams {}'
+                       .format(capacity, num_streams))
+    frames = shape[-1]
+    if capacity // num_streams < frames + 1:
+      raise ValueError(
+          'capacity {} holds {} steps per stream; a transition of {} stacked '
+          'frames needs at least {}'.format(
+              capacity, capacity // num_streams, frames, frames + 1))
+    self._shape = shape
+    self._capacity = capacity
+    self._num_streams = num_streams
+    with tf.device(_DEVICE), tf.variable_scope(None, default_name=name):
+      variable = replay.storage_variable
+      self._frames = variable('frames', [capacity] + shape[:2], tf.uint8)
+      self._action = variable('action', [capacity], tf.int32)
+      self._reward = variable('reward', [capacity], tf.float32)
+      self._discount = variable('discount', [capacity], tf.float32)
+      self._first = variable('first', [capacity], tf.bool)
+      self._sampleable = variable('sampleable', [capacity], tf.bool)
+      self._index = variable('index', [], tf.int64)
+      # Per stream: s' of its newest transition, whether that transition
+      # ended the chain (d = 0, or none yet) and m' of its s'.
+      self._next_observ = variable(
+          'next_observ', [num_streams] + shape, tf.uint8)
+      self._ended = variable('ended', [num_streams], tf.bool,
+                             tf.ones_initializer())
+      self._inexact = variable('inexact', [num_streams], tf.int32)
+
+  @property
+  def capacity(self):
+    """The number of stored steps."""
+    return self._capacity
+
+  @property
+  def num_streams(self):
+    """The number of transitions per `append_batch`."""
+    return self._num_streams
+
+  @property
+  def observation_shape(self):
+    """[H, W, F] of one observation, a list of ints."""
+    return list(self._shape)
+
+  def size(self):
+    """Returns the number of stored steps, min(index, capacity), int64."""
+    return tf.minimum(self._index.read_value(), self._capacity)
+
+  def append_batch(self, transition):
+    """Appends one transition per stream: stores f_t = s_t[..., -1].
+
+    Args:
+      transition: (observ, action, reward, next_observ, discount) with
+        shapes [S, H, W, F] (uint8), [S], [S], [S, H, W, F] and [S]; action
+        an integer that fits in int32.
+
+    Returns:
+      The op incrementing the write index by S; it evaluates to the new
+      index.
+
+    Raises:
+      ValueError: for the wrong number or shapes of tensors.
+    """
+    observ, action, reward, next_observ, discount = self._convert(transition)
+    streams = self._num_streams
+    index = self._index.read_value()
+    pending = self._next_observ.read_value()
+    ended = self._ended.read_value()
+    pending_inexact = self._inexact.read_value()
+    newest = observ[..., -1]
+    first = tf.logical_or(ended, tf.logical_not(tf.reduce_all(
+        tf.equal(observ, pending), [1, 2, 3])))
+    inexact = tf.where(first, self._mismatch(observ, observ), pending_inexact)
+    next_inexact = tf.maximum(inexact - 1,
+                              self._mismatch(next_observ, observ))
+    terminal = tf.equal(discount, 0.)
+    sampleable = tf.logical_and(
+        tf.equal(inexact, 0),
+        tf.logical_or(terminal, tf.equal(next_inexact, 0)))
+    # The previous transition did not end, yet s_t does not continue it:
+    # its s' is not stored (a truncation), so it is never sampled.
+    dropped = tf.logical_and(tf.logical_not(ended), first)
+    stream = tf.range(streams, dtype=tf.int64)
+    rows = tf.math.floormod(index + stream, self._capacity)
+    previous = tf.math.floormod(index - streams + stream, self._capacity)
+    kept = tf.logical_and(tf.gather(self._sampleable, previous),
+                          tf.logical_not(dropped))
+    action = tf.cast(action, tf.int32)
+    computed = [index, pending, ended, pending_inexact, first, next_inexact,
+                kept, sampleable, action]
+    with tf.control_dependencies(computed):
+      writes = [
+          _scatter(self._frames, rows, newest),
+          _scatter(self._action, rows, action),
+          _scatter(self._reward, rows, reward),
+          _scatter(self._discount, rows, discount),
+          _scatter(self._first, rows, first),
+          # Rows `previous` and `rows` differ: a stream has >= 2 slots.
+          _scatter(self._sampleable, tf.concat([previous, rows], 0),
+                   tf.concat([kept, sampleable], 0)),
+          self._next_observ.assign(next_observ).op,
+          self._ended.assign(terminal).op,
+          self._inexact.assign(next_inexact).op]
+    with tf.control_dependencies(writes):
+      return self._index.assign_add(streams).read_value()
+
+  def _mismatch(self, a, b):
+    """mu(a, b) of each stream: int32 [S] for stacks [S, H, W, F].
+
+    Compares the flat stacks [S, H W F] shifted by one: channel k of a pixel
+    is at i with i mod F = k, so the pairs (i, i + 1) with i mod F = F - 1
+    straddle two pixels and are ignored. Contiguous slices are far cheaper
+    than slices of the channel axis.
+    """
+    streams = self._num_streams
+    height, width, frames = self._shape
+    a, b = (tf.reshape(x, [streams, -1]) for x in (a, b))
+    equal = tf.concat([tf.equal(a[:, :-1], b[:, 1:]),
+                       tf.ones([streams, 1], tf.bool)], 1)
+    differs = tf.logical_not(tf.reduce_all(
+        tf.reshape(equal, [streams, height * width, frames]), 1))
+    # k + 1 where channel k differs, else 0; a column of zeros for F = 1.
+    channels = tf.cast(differs, tf.int32) * tf.range(1, frames + 1)[None]
+    return tf.reduce_max(
+        tf.concat([tf.zeros([streams, 1], tf.int32), channels[:, :-1]], 1), 1)
+
+  def sample(self, amount):
+    """Samples transitions uniformly among the valid steps.
+
+    Step t of stream s is valid iff, with n = index / S steps written per
+    stream and o = max(0, n - L) the oldest stored one:
+      1. o <= t < n (stored);
+      2. sampleable_t;
+      3. d_t = 0 or t + 1 < n (f_{t+1} of s'_t is stored);
+      4. t - o >= F - 1, or first_k for some o <= k <= t (the stack of s_t
+         does not reach overwritten steps).
+    Draws `_CANDIDATES` stored steps per transition and keeps the first
+    valid one (rejection sampling); only if all are invalid it draws from
+    the valid steps counted over the whole buffer. Either way each
+    transition is uniform over the valid steps. For a terminal transition
+    (d = 0), s' repeats f_t as its newest frame. Running it raises
+    InvalidArgumentError on an empty buffer or without a valid step.
+
+    Args:
+      amount: number of transitions B, an int >= 1.
+
+    Returns:
+      (observ, action, reward, next_observ, discount): uint8 [B, H, W, F],
+      int64 [B], float32 [B], uint8 [B, H, W, F], float32 [B].
+    """
+    _check_amount(amount)
+    index = self._index.read_value()
+    steps, oldest = self._window(index)
+    stored = (steps - oldest) * self._num_streams
+    with tf.control_dependencies([tf.debugging.assert_positive(
+        stored, message=_EMPTY)]):
+      draws = tf.random.uniform(
+          [amount * _CANDIDATES], 0, stored, tf.int64)
+    time = oldest + draws // self._num_streams
+    stream = draws % self._num_streams
+    valid = tf.reshape(self._valid(time, stream, steps, oldest),
+                       [amount, _CANDIDATES])
+    choice = tf.argmax(tf.cast(valid, tf.int32), axis=1, output_type=tf.int32)
+    pick = tf.stack([tf.range(amount), choice], 1)
+    time = tf.gather_nd(tf.reshape(time, [amount, _CANDIDATES]), pick)
+    stream = tf.gather_nd(tf.reshape(stream, [amount, _CANDIDATES]), pick)
+    accepted = tf.reduce_any(valid, axis=1)
+    time, stream = tf.cond(
+        tf.reduce_all(accepted), lambda: (time, stream),
+        lambda: self._fallback(time, stream, accepted, steps, oldest))
+    return self._transitions(time, stream)
+
+  def valid_rows(self):
+    """Returns the rows that `sample` may draw, int64 [K], oldest first."""
+    index = self._index.read_value()
+    steps, oldest = self._window(index)
+    rows, valid = self._valid_grid(steps, oldest)
+    return tf.boolean_mask(rows, valid)
+
+  def _window(self, index):
+    """(n, o): steps written per stream and the oldest stored step."""
+    steps = index // self._num_streams
+    slots = self._capacity // self._num_streams
+    return steps, tf.maximum(steps - slots, 0)
+
+  def _rows(self, time, stream):
+    return tf.math.floormod(time * self._num_streams + stream, self._capacity)
+
+  def _valid(self, time, stream, steps, oldest):
+    """Rules 2-4 of `sample` for stored steps `time` [K] of `stream` [K]."""
+    frames = self._shape[-1]
+    rows = self._rows(time, stream)
+    # Steps t - F + 2 .. t, clipped to o: a first among them at or after o.
+    back = tf.maximum(
+        time[:, None] - tf.range(frames - 1, dtype=tf.int64)[None], oldest)
+    started = tf.reduce_any(
+        tf.gather(self._first, self._rows(back, stream[:, None])), axis=1)
+    return tf.logical_and(
+        tf.gather(self._sampleable, rows),
+        tf.logical_and(
+            tf.logical_or(tf.equal(tf.gather(self._discount, rows), 0.),
+                          time + 1 < steps),
+            tf.logical_or(time - oldest >= frames - 1, started)))
+
+  def _valid_grid(self, steps, oldest):
+    """Rows and validity, both [n - o, S], of all stored steps in order."""
+    frames = self._shape[-1]
+    streams = self._num_streams
+    slots = self._capacity // streams
+    time = oldest + tf.range(steps - oldest, dtype=tf.int64)
+    slot = tf.math.floormod(time, slots)
+
+    def by_step(variable):
+      return tf.gather(tf.reshape(variable.read_value(), [slots, streams]),
+                       slot)
+
+    started = tf.cumsum(tf.cast(by_step(self._first), tf.int32), axis=0) > 0
+    valid = tf.logical_and(
+        by_step(self._sampleable),
+        tf.logical_and(
+            tf.logical_or(tf.equal(by_step(self._discount), 0.),
+                          (time + 1 < steps)[:, None]),
+            tf.logical_or((time - oldest >= frames - 1)[:, None], started)))
+    rows = slot[:, None] * streams + tf.range(streams, dtype=tf.int64)[None]
+    return rows, valid
+
+  def _fallback(self, time, stream, accepted, steps, oldest):
+    """Replaces the steps not `accepted` by uniform draws of valid steps."""
+    _, valid = self._valid_grid(steps, oldest)
+    counts = tf.cumsum(tf.cast(tf.reshape(valid, [-1]), tf.int32))
+    total = counts[-1]
+    check = tf.debugging.assert_positive(
+        total, message='the replay buffer holds no sampleable transition')
+    with tf.control_dependencies([check]):
+      draws = tf.random.uniform(tf.shape(time), 0, total, tf.int32)
+    # The first position whose running count exceeds the draw.
+    position = tf.cast(tf.searchsorted(counts, draws, side='right'), tf.int64)
+    return (tf.where(accepted, time, oldest + position // self._num_streams),
+            tf.where(accepted, stream, position % self._num_streams))
+
+  def _transitions(self, time, stream):
+    """Gathers (s, a, r, s', d) of valid steps `time` [B] of `stream` [B]."""
+    frames = self._shape[-1]
+    rows = self._rows(time, stream)
+    discount = tf.gather(self._discount, rows)
+    # Steps t - F + 1 .. t of s_t, left-padded at the latest first step e.
+    window = time[:, None] + tf.range(1 - frames, 1, dtype=tf.int64)[None]
+    first = tf.gather(self._first, self._rows(window, stream[:, None]))
+    start = tf.reduce_max(
+        tf.where(first, window,
+                 tf.fill(tf.shape(window), tf.constant(tf.int64.min))),
+        axis=1)
+    window = tf.maximum(window, start[:, None])
+    after = tf.where(tf.equal(discount, 0.), time, time + 1)
+    window = tf.concat([window, after[:, None]], 1)
+    stacks = tf.gather(self._frames, self._rows(window, stream[:, None]))
+    observ, next_observ = (  # [B, F, H, W] -> [B, H, W, F]
+        tf.transpose(part, [0, 2, 3, 1]) for part in (stacks[:, :-1],
+                                                      stacks[:, 1:]))
+    action = tf.cast(tf.gather(self._action, rows), tf.int64)
+    return (observ, action, tf.gather(self._reward, rows), next_observ,
+            discount)
+
+  def _convert(self, transition):
+    """Converts and checks (observ, action, reward, next_observ, discount)."""
+    transition = list(transition)
+    if len(transition) != 5:
+      raise ValueError('a transition is (observ, action, reward, next_observ, '
+                       'discount), got {} tensors'.format(len(transition)))
+    observ_shape = [self._num_streams] + self._shape
+    specs = [('observ', tf.uint8, observ_shape),
+             ('action', tf.int64, [self._num_streams]),
+             ('reward', tf.float32, [self._num_streams]),
+             ('next_observ', tf.uint8, observ_shape),
+             ('discount', tf.float32, [self._num_streams])]
+    converted = []
+    for (name, dtype, shape), tensor in zip(specs, transition):
+      tensor = tf.convert_to_tensor(tensor, dtype)
+      if not tensor.shape.is_compatible_with(shape):
+        raise ValueError('{} must have shape {}, got {}'.format(
+            name, tf.TensorShape(shape), tensor.shape))
+      converted.append(tf.ensure_shape(tensor, shape))
+    action = converted[1]
+    check = tf.debugging.assert_equal(
+        tf.cast(tf.cast(action, tf.int32), tf.int64), action,
+        message='actions must fit in int32')
+    with tf.control_dependencies([check]):
+      converted[1] = tf.identity(action)
+    return converted
+
+
+def _observation_shape(value):
+  """[H, W, F] from a shape or a transition template; raises ValueError."""
+  if isinstance(value, (list, tuple)) and value and all(
+      isinstance(entry, (tf.Tensor, tf.TensorSpec)) for entry in value):
+    if len(value) != 5:
+      raise ValueError('a transition template has 5 entries (observ, action, '
+                       'reward, next_observ, discount), got {}'
+                       .format(len(value)))
+    observ, next_observ = value[0], value[3]
+    if tf.as_dtype(observ.dtype).base_dtype != tf.uint8:
+      raise ValueError('observations must be uint8, got {}'.format(
+          tf.as_dtype(observ.dtype).name))
+    if tf.TensorShape(observ.shape) != tf.TensorShape(next_observ.shape):
+      raise ValueError('observ and next_observ shapes differ: {} and {}'
+                       .format(observ.shape, next_observ.shape))
+    value = observ.shape
+  try:
+    shape = tf.TensorShape(value)
+  except (TypeError, ValueError):
+    raise ValueError('observation_shape must be [H, W, F], got {!r}'.format(
+        value)) from None
+  if (shape.rank != 3 or not shape.is_fully_defined() or
+      min(shape.as_list()) < 1):
+    raise ValueError('observation_shape must be [H, W, F] of positive ints, '
+                     'got {}'.format(shape))
+  return shape.as_list()
+
+
+def _scatter(variable, rows, values):
+  return variable.scatter_update(tf.IndexedSlices(values, rows)).op
+
+
+def _check_amount(amount):
+  if not isinstance(amount, numbers.Integral) or amount < 1:
+    raise ValueError('amount must be an int >= 1, got {!r}'.format(amount))

@@ -1,0 +1,15 @@
+"""Assertions on how a binary ended, shared by the end-to-end tests."""
+
+
+def assert_one_line_error(process, *fragments):
+  """`process` (a `subprocess.CompletedProcess`) failed as bad input should.
+
+  Exit status 2 and exactly one `error: ...` line on stderr, holding every
+  one of `fragments`, and no traceback.
+  """
+  assert process.returncode == 2, (process.stdout, process.stderr)
+  lines = [line for line in process.stderr.splitlines()
+           if line.startswith('error:') or 'Traceback' in line]
+  assert len(lines) == 1 and lines[0].startswith('error: '), process.stderr
+  for fragment in fragments:
+    assert fragment in lines[0], lines[0]

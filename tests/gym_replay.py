@@ -1,0 +1,94 @@
+"""Gymnasium trajectories replayed on in-graph environments (tests).
+
+`record` steps N gymnasium environments with a policy and keeps what
+happened; `replay` builds the ops that step an in-graph environment
+(`graphrl.tf_envs.StateEnvironment`) with the same actions from the same
+start states, in one `tf.while_loop`, so the two can be compared step by
+step.
+"""
+
+import gymnasium
+import numpy as np
+
+from graphrl.compat import tf
+
+
+def record(env_id, policy, num_steps, num_members, seed,
+           max_episode_steps=None):
+  """Steps one gymnasium `env_id` per member, resetting when episodes end.
+
+  Args:
+    env_id: a gymnasium id.
+    policy: f(rng, observation) -> the member's action.
+    num_steps: T, the steps of each member.
+    num_members: N.
+    seed: seeds the policy's numpy generator and member i's first reset
+      with seed + i.
+    max_episode_steps: overrides the registered time limit.
+
+  Returns:
+    A dict of numpy arrays with leading dimensions [T, N]: `action`;
+    `start` (bool: the member was reset before step t) and `start_state`
+    (its unwrapped state after that reset); the step's `observ`, `reward`,
+    `terminated`, `truncated` and the unwrapped `state` after it.
+  """
+  rng = np.random.default_rng(seed)
+  envs = [gymnasium.make(env_id, max_episode_steps=max_episode_steps)
+          for _ in range(num_members)]
+  observs = [env.reset(seed=seed + i)[0] for i, env in enumerate(envs)]
+  steps = [[None] * num_members for _ in range(num_steps)]
+  starts = np.zeros((num_steps, num_members), bool)
+  starts[0] = True
+  for t in range(num_steps):
+    for i, env in enumerate(envs):
+      if t and (steps[t - 1][i]['terminated'] or steps[t - 1][i]['truncated']):
+        observs[i], _ = env.reset()
+        starts[t, i] = True
+      start_state = np.array(env.unwrapped.state, np.float64)
+      action = policy(rng, observs[i])
+      observs[i], reward, terminated, truncated, _ = env.step(action)
+      steps[t][i] = dict(action=action, start_state=start_state,
+                         observ=observs[i], reward=reward,
+                         terminated=terminated, truncated=truncated,
+                         state=np.array(env.unwrapped.state, np.float64))
+  run = {name: np.array([[step[name] for step in row] for row in steps])
+         for name in steps[0][0]}
+  run['start'] = starts
+  run['observ'] = run['observ'].astype(np.float32)
+  return run
+
+
+def replay(env, run):
+  """Replays `run`'s actions on `env` in one `tf.while_loop`.
+
+  Where `run` starts an episode, the member is reset through `env.reset`
+  (zeroing its step count) and then given gymnasium's start state.
+
+  Returns:
+    Tensors [T, N, ...]: the observ, reward, terminated and truncated of
+    each step and the float64 state after it.
+  """
+  num_steps = len(run['action'])
+  actions = tf.constant(run['action'].astype(env.action_spec().dtype))
+  starts = tf.constant(run['start'])
+  start_states = tf.constant(run['start_state'])
+
+  def body(t, *arrays):
+    mask = starts[t]
+    with tf.control_dependencies([env.reset(mask)]):
+      rows = tf.where(mask)[:, 0]
+      start = tf.scatter_update(env.state, rows,
+                                tf.gather(start_states[t], rows))
+    with tf.control_dependencies([start]):
+      result = env.step(actions[t])
+    with tf.control_dependencies(list(result)):
+      state = env.state.read_value()
+    return (t + 1,) + tuple(
+        array.write(t, value)
+        for array, value in zip(arrays, tuple(result) + (state,)))
+
+  arrays = tuple(tf.TensorArray(dtype, num_steps) for dtype in (
+      tf.float32, tf.float32, tf.bool, tf.bool, tf.float64))
+  outputs = tf.while_loop(lambda t, *_: t < num_steps, body, (0,) + arrays,
+                          parallel_iterations=1)
+  return [array.stack() for array in outputs[1:]]
