@@ -12,7 +12,7 @@ from graphrl.compat import tf
 from graphrl.envs import specs
 from graphrl.tf_envs import cartpole
 from graphrl.tf_envs import tf_environment
-import gym_replay
+import tf_env_testing
 
 _NUM_STEPS = 10000
 _NUM_MEMBERS = 2
@@ -35,12 +35,12 @@ def _noisy_balancer(rng, observ):
     (500, _random_policy), (500, _noisy_balancer), (200, _noisy_balancer)],
                          ids=['v1_random', 'v1_balancer', 'v0_balancer'])
 def test_matches_gymnasium_trajectories(max_episode_steps, policy):
-  run = gym_replay.record('CartPole-v1', policy, _NUM_STEPS, _NUM_MEMBERS,
+  run = tf_env_testing.record('CartPole-v1', policy, _NUM_STEPS, _NUM_MEMBERS,
                            seed=max_episode_steps,
                            max_episode_steps=max_episode_steps)
   with tf.Graph().as_default():
     env = cartpole.CartPole(_NUM_MEMBERS, max_episode_steps)
-    fetches = gym_replay.replay(env, run)
+    fetches = tf_env_testing.replay(env, run)
     with tf.Session(config=session_config()) as sess:
       sess.run(tf.local_variables_initializer())
       observ, reward, terminated, truncated, state = sess.run(fetches)
@@ -239,27 +239,8 @@ def test_steps_and_resets_in_while_loop_and_cond():
       np.testing.assert_array_equal(sess.run(env.elapsed_steps), [2, 2])
 
 
-def _seeded_states(seed):
-  """The initial state and two resets' states in a graph with `seed`."""
-  with tf.Graph().as_default():
-    tf.set_random_seed(seed)
-    env = cartpole.CartPole(4)
-    reset = env.reset()
-    with tf.Session(config=session_config()) as sess:
-      sess.run(tf.local_variables_initializer())
-      states = [sess.run(env.state)]
-      for _ in range(2):
-        sess.run(reset)
-        states.append(sess.run(env.state))
-      return states
-
-
 def test_deterministic_under_graph_seed():
-  first, second = _seeded_states(3), _seeded_states(3)
-  for a, b in zip(first, second):
-    np.testing.assert_array_equal(a, b)
-  assert not np.array_equal(first[1], first[2])
-  assert not np.array_equal(first[0], _seeded_states(4)[0])
+  tf_env_testing.assert_deterministic(lambda: cartpole.CartPole(4))
 
 
 if __name__ == '__main__':

@@ -11,7 +11,7 @@ from graphrl.compat import tf
 from graphrl.envs import specs
 from graphrl.tf_envs import pendulum
 from graphrl.tf_envs import tf_environment
-import gym_replay
+import tf_env_testing
 
 _NUM_STEPS = 10000
 _NUM_MEMBERS = 2
@@ -24,11 +24,11 @@ def _random_torque(rng, observ):
 
 
 def test_matches_gymnasium_trajectories():
-  run = gym_replay.record('Pendulum-v1', _random_torque, _NUM_STEPS,
+  run = tf_env_testing.record('Pendulum-v1', _random_torque, _NUM_STEPS,
                           _NUM_MEMBERS, seed=0)
   with tf.Graph().as_default():
     env = pendulum.Pendulum(_NUM_MEMBERS)
-    fetches = gym_replay.replay(env, run)
+    fetches = tf_env_testing.replay(env, run)
     with tf.Session(config=session_config()) as sess:
       sess.run(tf.local_variables_initializer())
       observ, reward, terminated, truncated, state = sess.run(fetches)
@@ -193,27 +193,8 @@ def test_steps_and_resets_in_while_loop_and_cond():
       np.testing.assert_array_equal(sess.run(env.elapsed_steps), [2, 2])
 
 
-def _seeded_states(seed):
-  """The initial state and two resets' states in a graph with `seed`."""
-  with tf.Graph().as_default():
-    tf.set_random_seed(seed)
-    env = pendulum.Pendulum(4)
-    reset = env.reset()
-    with tf.Session(config=session_config()) as sess:
-      sess.run(tf.local_variables_initializer())
-      states = [sess.run(env.state)]
-      for _ in range(2):
-        sess.run(reset)
-        states.append(sess.run(env.state))
-      return states
-
-
 def test_deterministic_under_graph_seed():
-  first, second = _seeded_states(3), _seeded_states(3)
-  for a, b in zip(first, second):
-    np.testing.assert_array_equal(a, b)
-  assert not np.array_equal(first[1], first[2])
-  assert not np.array_equal(first[0], _seeded_states(4)[0])
+  first = tf_env_testing.assert_deterministic(lambda: pendulum.Pendulum(4))
   assert np.all(np.abs(np.concatenate(first)) <= [np.pi, 1.])
 
 

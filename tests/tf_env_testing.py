@@ -1,15 +1,16 @@
-"""Gymnasium trajectories replayed on in-graph environments (tests).
+"""Helpers of the tests of in-graph environments (`StateEnvironment`s).
 
 `record` steps N gymnasium environments with a policy and keeps what
-happened; `replay` builds the ops that step an in-graph environment
-(`graphrl.tf_envs.StateEnvironment`) with the same actions from the same
-start states, in one `tf.while_loop`, so the two can be compared step by
-step.
+happened; `replay` builds the ops that step an in-graph environment with the
+same actions from the same start states, in one `tf.while_loop`, so the two
+can be compared step by step. `assert_deterministic` checks that resets
+draw from the graph-level seed.
 """
 
 import gymnasium
 import numpy as np
 
+from graphrl.compat import session_config
 from graphrl.compat import tf
 
 
@@ -92,3 +93,32 @@ def replay(env, run):
   outputs = tf.while_loop(lambda t, *_: t < num_steps, body, (0,) + arrays,
                           parallel_iterations=1)
   return [array.stack() for array in outputs[1:]]
+
+
+def _seeded_states(make_env, seed):
+  """The initial state and two resets' states in a graph with `seed`."""
+  with tf.Graph().as_default():
+    tf.set_random_seed(seed)
+    env = make_env()
+    reset = env.reset()
+    with tf.Session(config=session_config()) as sess:
+      sess.run(tf.local_variables_initializer())
+      states = [sess.run(env.state)]
+      for _ in range(2):
+        sess.run(reset)
+        states.append(sess.run(env.state))
+      return states
+
+
+def assert_deterministic(make_env):
+  """The states of `make_env()` depend on the graph seed alone.
+
+  Returns:
+    The initial and two reset states [N, S] drawn under seed 3.
+  """
+  first, second = _seeded_states(make_env, 3), _seeded_states(make_env, 3)
+  for a, b in zip(first, second):
+    np.testing.assert_array_equal(a, b)
+  assert not np.array_equal(first[1], first[2])
+  assert not np.array_equal(first[0], _seeded_states(make_env, 4)[0])
+  return first
