@@ -2,7 +2,9 @@
 
 The graph is built once; the Python loop only feeds observations and fetches
 actions. One `Session.run` per environment step acts, stores the previous
-transition in the in-graph replay buffer and, when due, trains:
+transition in the in-graph replay buffer and, when due, trains (the
+in-graph loop, `graphrl.training.graph_iterations`, builds the same ops in
+a `tf.while_loop` through `explore`, `store_batch` and `train_step`):
 
   act:    a = argmax_a Q(s, a) with probability 1 - epsilon(step), else
           uniform (epsilon from an in-graph schedule of the env-step counter)
@@ -12,7 +14,11 @@ transition in the in-graph replay buffer and, when due, trains:
   train:  y = r + gamma * discount * max_a' Q_T(s', a')          (Q-learning)
           y = r + gamma * discount * Q_T(s', argmax_a Q(s', a))  (Double DQN)
           loss = mean_i w_i * l(y_i - Q(s_i, a_i)),  l = MSE or Huber,
-          w = importance-sampling weights (prioritized replay) or 1
+          w = importance-sampling weights (prioritized replay) or 1;
+          one Adam or (the Nature DQN's) centered RMSProp step
+
+Replay is uniform, prioritized (Schaul et al., 2015), or uniform over
+stacked Atari frames stored once (`graphrl.frame_replay`, 'frames').
 
 The target network Q_T is, by `target_update`:
   'ema':  the lecture's ExponentialMovingAverage shadow of Q, bound to the

@@ -16,8 +16,6 @@ not terminal.
 import abc
 import collections
 
-from graphrl.compat import tf
-
 # What `TFEnvironment.step` returns, each of leading dimension N:
 #   observ: s' [N, *obs_shape] in the observation spec's dtype, before any
 #     reset; reward: float32 [N]; terminated, truncated: bool [N].
