@@ -29,6 +29,7 @@ from graphrl.compat import tf
 from graphrl import envs
 from graphrl import tf_envs
 from graphrl.training import cli
+from graphrl.training import graph_iterations
 
 FLAGS = flags.FLAGS
 LOOPS = ('python', 'graph')
@@ -175,6 +176,14 @@ def game_scores(env):
                   for score in envs.pop_game_scores(member)]
 
 
+def load_graph_env(env_id, num_envs, atari_preprocessing):
+  """`tf_envs.load` of the flags' seed and time limit; its Python members
+  (`tf_envs.PyFuncEnvironment`) from `make_env`."""
+  return tf_envs.load(env_id, num_envs, FLAGS.seed, FLAGS.max_episode_steps,
+                      load_py_env=functools.partial(
+                          make_env, atari_preprocessing=atari_preprocessing))
+
+
 def default_logdir(agent, env_id, seed):
   return os.path.join('runs', '%s_%s' % (agent, env_id), 'seed_%d' % seed)
 
@@ -182,15 +191,15 @@ def default_logdir(agent, env_id, seed):
 def choose_loop(agent, env_id, config):
   """--loop, or its default for `agent` on `env_id`; checks the loop flags.
 
-  The default is the Python loop for a recurrent torso (`config.torso`),
-  which the in-graph loop does not run.
+  The default is the Python loop for an agent the in-graph loop does not
+  run (`graph_iterations.runs`: a recurrent torso).
 
   Raises:
     cli.UserError: the agent has no in-graph loop, or a flag of the graph
       loop is set for the Python loop.
   """
   spec = registry.AGENTS[agent]
-  in_graph = spec.graph_loop and getattr(config, 'torso', 'mlp') == 'mlp'
+  in_graph = spec.graph_loop and graph_iterations.runs(config)
   loop = FLAGS.loop or ('graph' if in_graph and tf_envs.is_native(env_id)
                         else 'python')
   cli.require(loop == 'python' or spec.graph_loop,
@@ -223,9 +232,7 @@ def main(argv):
   tf.set_random_seed(FLAGS.seed)
   if loop_kind == 'graph':
     probe.close()
-    env = tf_envs.load(env_id, num_envs, FLAGS.seed, FLAGS.max_episode_steps,
-                       load_py_env=functools.partial(
-                           make_env, atari_preprocessing=atari))
+    env = load_graph_env(env_id, num_envs, atari)
   elif spec.batched:
     probe.close()
     env = envs.BatchedPyEnvironment([
@@ -258,8 +265,7 @@ def main(argv):
   else:
     trainer = spec.loop(agent, env, eval_env, logdir, loop, metadata, scores)
   result = trainer.run()
-  if hasattr(env, 'close'):
-    env.close()
+  env.close()
   eval_env.close()
   print(json.dumps(dict(logdir=logdir, loop=loop_kind, **result)), flush=True)
 

@@ -21,7 +21,6 @@ Prints markdown tables of the speeds and of the breakdown.
 """
 
 import collections
-import functools
 import math
 import statistics
 import time
@@ -31,7 +30,6 @@ from absl import flags
 from graphrl.agents import registry
 from graphrl.compat import session_config
 from graphrl.compat import tf
-from graphrl import tf_envs
 from graphrl import train
 from graphrl.training import cli
 from graphrl.training import graph_iterations
@@ -52,10 +50,8 @@ def _build(agent_name):
   probe.close()
   config, loop = train.build_configs(agent_name, limit)
   tf.set_random_seed(FLAGS.seed)
-  env = tf_envs.load(env_id, getattr(config, 'num_envs', 1), FLAGS.seed,
-                     FLAGS.max_episode_steps, load_py_env=functools.partial(
-                         train.make_env,
-                         atari_preprocessing=FLAGS.atari_preprocessing))
+  env = train.load_graph_env(env_id, getattr(config, 'num_envs', 1),
+                             FLAGS.atari_preprocessing)
   agent = spec.agent(env.observation_spec(), env.action_spec(), config)
   if isinstance(loop, off_policy.LoopConfig):
     acting = graph_iterations.off_policy(agent, env, 2**62, 1)

@@ -221,15 +221,14 @@ class ReinforceAgent:
             tf.reshape(values, rows))
 
   def explore(self, observ, step_type):
-    """(a ~ pi(.|s) int64 [N], V(s) [N]) for observations [N, ...].
+    """Actions a ~ pi(.|s) int64 [N] for observations [N, ...].
 
     Builds new ops each call (e.g. in a `tf.while_loop` body); they count
     the members whose `step_type` [N] is not LAST as env steps. The MLP
     torso only: a recurrent one reads the `step_type` placeholder.
     """
     with tf.variable_scope(self._variable_scope):
-      logits, values = self._evaluate(observ)
-      return self._sample(logits, step_type), values
+      return self._sample(self._evaluate(observ)[0], step_type)
 
   def value(self, observ):
     """V(s) [N] for observations [N, ...] (0 without a baseline)."""

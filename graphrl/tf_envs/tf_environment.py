@@ -65,6 +65,9 @@ class TFEnvironment(abc.ABC):
       any of them steps the environments once.
     """
 
+  def close(self):
+    """Releases what the environment holds outside the graph (nothing)."""
+
   @abc.abstractmethod
   def reset(self, mask=None):
     """Resets the members where `mask` (bool [N]; None: all of them).

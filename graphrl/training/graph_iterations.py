@@ -98,6 +98,12 @@ def off_policy(agent, env, learning_starts, train_every):
   return _build(agent, env, iteration, start=[])
 
 
+def runs(config):
+  """Whether the in-graph loop runs an agent of `config` (no recurrent torso,
+  whose state the Python loop carries)."""
+  return getattr(config, 'torso', 'mlp') == 'mlp'
+
+
 def on_policy(agent, env):
   """Builds the in-graph loop of REINFORCE or A2C (MLP torso) on `env`.
 
@@ -111,7 +117,7 @@ def on_policy(agent, env):
   Raises:
     ValueError: for a recurrent torso.
   """
-  if getattr(agent.config, 'torso', 'mlp') != 'mlp':
+  if not runs(agent.config):
     raise ValueError('the in-graph loop runs the mlp torso; use the Python '
                      'loop for torso %r' % agent.config.torso)
   n = env.batch_size
@@ -124,7 +130,7 @@ def on_policy(agent, env):
   def iteration(train, last_values):
     with tf.name_scope('act'):
       observ, types = env.observ(), step_type.read_value()
-      action, _ = agent.explore(observ, types)
+      action = agent.explore(observ, types)
     with tf.name_scope('env_step'):
       result = env.step(action)
     with tf.name_scope('store'):
