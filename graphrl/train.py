@@ -11,9 +11,10 @@ Rerunning with the same `--logdir` resumes from its last checkpoint (the
 replay buffer included). The last stdout line is a JSON summary of the run.
 
 Reproducibility: the same `--seed` and flags give the same episode returns,
-since the session runs single-threaded (`graphrl.compat.session_config`),
-every random op draws from the graph-level seed and stateful ops run in an
-order fixed by control dependencies.
+since every random op draws from the graph-level seed and stateful ops run
+in an order fixed by control dependencies. The session runs on `--threads`
+threads (`graphrl.compat.session_config`): one by default, which suits small
+graphs; the Atari flagfiles use two, which convolutions need.
 """
 
 import dataclasses
@@ -147,7 +148,7 @@ def build_configs(agent, env_limit):
                'summary_every'):
     value = getattr(loop, name, 1)
     cli.require(value > 0, '--%s must be positive, got %s' % (name, value))
-  for name in ('learning_starts', 'eval_every'):
+  for name in ('learning_starts', 'eval_every', 'threads'):
     value = getattr(loop, name, 0)
     cli.require(value >= 0, '--%s must be >= 0, got %s' % (name, value))
   return config, loop

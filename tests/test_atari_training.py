@@ -3,7 +3,8 @@
 `flags/dqn_pong.flags` shrunk to a tiny replay and run: preprocessed frames
 (`envs.load_atari`), frame-deduplicated replay, the Nature network, a
 checkpoint, a resume that continues from it, and an evaluation of whole
-games with raw scores; then `graphrl.evaluate` on the run.
+games with raw scores; then `graphrl.evaluate` on the run. The flagfile's
+session runs on two threads, which must not cost reproducibility.
 """
 
 import csv
@@ -11,6 +12,9 @@ import json
 import os
 import subprocess
 import sys
+
+import numpy as np
+import tensorflow as tf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # 300 agent steps per run; one greedy game, cut at 2,000 frames.
@@ -50,3 +54,24 @@ def test_pong_trains_checkpoints_resumes_and_evaluates(tmp_path):
   result, _ = _run('graphrl.evaluate', '--logdir=' + logdir, '--episodes=1')
   assert result['checkpoint_step'] == 600
   assert -21 <= result['mean_return'] <= 21
+
+
+def _checkpoint(logdir, step):
+  reader = tf.train.load_checkpoint(
+      os.path.join(logdir, 'checkpoints', 'ckpt-%d' % step, 'ckpt'))
+  return {name: reader.get_tensor(name)
+          for name in reader.get_variable_to_shape_map()}
+
+
+def test_two_thread_runs_of_a_seed_are_identical(tmp_path):
+  runs = []
+  for name in ('a', 'b'):
+    logdir = str(tmp_path / name)
+    _run('graphrl.train', *TINY, '--num_steps=300', '--threads=2',
+         '--logdir=' + logdir)
+    runs.append(_checkpoint(logdir, 300))
+  first, second = runs
+  assert sorted(first) == sorted(second)
+  assert first['dqn/train_steps'] == 50  # (300 - 100) / 4: it trained.
+  for name in first:
+    np.testing.assert_array_equal(first[name], second[name], err_msg=name)

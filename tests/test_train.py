@@ -67,6 +67,7 @@ def _returns(logdir):
     ('--learning_rate=0', 'learning_rate must be positive'),
     ('--gamma=1.5', 'gamma must lie in [0, 1]'),
     ('--num_steps=abc', 'num_steps'),
+    ('--threads=-1', '--threads must be >= 0, got -1'),
     ('--flagfile=flags/no_such.flags', 'no_such.flags'),
 ])
 def test_bad_input_is_one_line_error(tmp_path, flag, fragment):

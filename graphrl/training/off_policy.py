@@ -55,6 +55,9 @@ class LoopConfig:
   keep_checkpoints: int = 3
   summary_every: int = 1000
   progress_every_s: float = 5.0
+  # Intra- and inter-op threads of the session (0: TF's choice). One suits
+  # small graphs; convolutions (Atari) run ~1.8x faster on two.
+  threads: int = 1
   seed: int = 0
 
 
@@ -107,7 +110,7 @@ class OffPolicyLoop:
       graphrl.training.cli.UserError: unusable checkpoints in `logdir`, or
         a non-finite loss (training stops; the last checkpoint is kept).
     """
-    with tf.Session(config=session_config()) as sess:
+    with tf.Session(config=session_config(self._config.threads)) as sess:
       sess.run(tf.global_variables_initializer())
       restored = self._checkpoints.restore(sess)
       if restored is None:

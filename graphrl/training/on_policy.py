@@ -48,6 +48,9 @@ class LoopConfig:
   keep_checkpoints: int = 3
   summary_every: int = 1000
   progress_every_s: float = 5.0
+  # Intra- and inter-op threads of the session (0: TF's choice). One suits
+  # small graphs; convolutions (Atari) run ~1.8x faster on two.
+  threads: int = 1
   seed: int = 0
 
 
