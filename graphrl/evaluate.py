@@ -13,13 +13,13 @@ import os
 from absl import flags
 import numpy as np
 
-from graphrl.agents import registry
 from graphrl.compat import session_config
 from graphrl.compat import tf
 from graphrl import envs
 from graphrl.training import checkpoints
 from graphrl.training import cli
 from graphrl.training import evaluation
+from graphrl.training import saved_runs
 
 FLAGS = flags.FLAGS
 
@@ -28,38 +28,6 @@ flags.DEFINE_integer('episodes', 20, 'Greedy episodes to run.')
 flags.DEFINE_integer('seed', 100000, 'Seed of the evaluation environments.')
 flags.DEFINE_string('gif', None, 'Write one greedy episode to this GIF file.')
 flags.DEFINE_integer('gif_fps', 30, 'Frames per second of the GIF.')
-
-
-def read_metadata(logdir):
-  """The `graphrl.json` of a training run, as a dict."""
-  path = os.path.join(logdir, checkpoints.METADATA_FILENAME)
-  cli.require(os.path.isdir(logdir), 'no such logdir: %s' % logdir)
-  cli.require(os.path.exists(path),
-              '%s holds no training run (no %s)' % (
-                  logdir, checkpoints.METADATA_FILENAME))
-  try:
-    with open(path, encoding='utf-8') as f:
-      return json.load(f)
-  except ValueError as error:
-    raise cli.UserError('%s is not valid JSON (%s)' % (path, error))
-
-
-def build_agent(metadata, env):
-  """Rebuilds the agent that `metadata` describes, for `env`'s specs."""
-  name = metadata.get('agent')
-  cli.require(name in registry.AGENTS, 'cannot evaluate agent %r' % name)
-  config = registry.config_from_json(name, metadata['config'])
-  return registry.AGENTS[name].agent(env.observation_spec(),
-                                     env.action_spec(), config)
-
-
-def _load(metadata, seed, **kwargs):
-  """The run's environment, playing whole games with raw scores."""
-  return envs.make(metadata['env'], seed=seed,
-                   max_episode_steps=metadata.get('max_episode_steps'),
-                   training=False,
-                   atari_preprocessing=metadata.get('atari_preprocessing',
-                                                    False), **kwargs)
 
 
 def start_greedy_episodes(sess, agent):
@@ -74,7 +42,7 @@ def write_gif(path, sess, agent, metadata, fps):
   # Frames are drawn off-screen; without this pygame's SDL probes for a
   # display and prints an error line.
   os.environ.setdefault('SDL_VIDEODRIVER', 'dummy')
-  env = _load(metadata, FLAGS.seed, render_mode='rgb_array')
+  env = saved_runs.load_env(metadata, FLAGS.seed, render_mode='rgb_array')
   time_step = env.reset()
   start_greedy_episodes(sess, agent)
   frames = [env.render()]
@@ -92,10 +60,10 @@ def main(argv):
   cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
   cli.require(FLAGS.logdir, '--logdir is required')
   cli.require(FLAGS.episodes > 0, '--episodes must be positive')
-  metadata = read_metadata(FLAGS.logdir)
+  metadata = saved_runs.read_metadata(FLAGS.logdir)
   eval_env = envs.BatchedPyEnvironment([
-      _load(metadata, FLAGS.seed + i) for i in range(FLAGS.episodes)])
-  agent = build_agent(metadata, eval_env)
+      saved_runs.load_env(metadata, FLAGS.seed + i) for i in range(FLAGS.episodes)])
+  agent = saved_runs.build_agent(metadata, eval_env)
   saver = tf.train.Saver(agent.policy_variables)
   manager = checkpoints.CheckpointManager(
       FLAGS.logdir, saver, metadata, must_match=('agent', 'env'))

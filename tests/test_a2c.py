@@ -176,6 +176,7 @@ def test_full_rollout_buffer_fails_loudly(graph, sess):
 
 @pytest.mark.parametrize('field, value, message', [
     ('torso', 'lstm', 'torso must be one of'),
+    ('network', 'nature', 'network must be one of'),
     ('hidden_sizes', (), 'at least one torso layer'),
     ('optimizer', 'sgd', 'optimizer'), ('n_steps', 0, 'n_steps'),
     ('value_coef', -1., 'value_coef'), ('gamma', -0.1, 'gamma'),
@@ -184,6 +185,27 @@ def test_full_rollout_buffer_fails_loudly(graph, sess):
 def test_bad_config_is_refused(field, value, message):
   with pytest.raises(ValueError, match=message):
     a2c.A2CConfig(**{field: value}).validate()
+
+
+def test_a3c_network_needs_frames(graph):
+  del graph
+  with pytest.raises(ValueError, match=r"network 'a3c' needs frame "
+                     r"observations \[H, W, C\], got shape \(1,\)"):
+    _agent(network='a3c')
+
+
+def test_a3c_network_shares_its_conv_torso_between_the_heads(graph):
+  del graph
+  agent = a2c.A2CAgent(envs.ArraySpec((84, 84, 4), np.uint8),
+                       envs.BoundedArraySpec((), np.int64, 0, 5),
+                       a2c.A2CConfig(network='a3c', num_envs=2))
+  shapes = {v.op.name: v.shape.as_list() for v in agent.policy_variables}
+  # conv1 16x8x8/4 -> 20x20x16, conv2 32x4x4/2 -> 9x9x32 = 2592 -> 256.
+  assert shapes['a2c/torso/conv1/weights'] == [8, 8, 4, 16]
+  assert shapes['a2c/torso/fc/weights'] == [2592, 256]
+  assert shapes['a2c/heads/policy/weights'] == [256, 6]
+  assert shapes['a2c/heads/value/weights'] == [256, 1]
+  assert len(shapes) == 10
 
 
 if __name__ == '__main__':

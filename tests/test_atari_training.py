@@ -56,6 +56,27 @@ def test_pong_trains_checkpoints_resumes_and_evaluates(tmp_path):
   assert -21 <= result['mean_return'] <= 21
 
 
+def test_a2c_with_the_a3c_network_trains_resumes_and_evaluates(tmp_path):
+  # The conv + GRU network of seed 000 on 2 games in 5-step rollouts.
+  logdir = str(tmp_path / 'a2c')
+  tiny = ['--flagfile=flags/a2c_pong.flags', '--num_envs=2',
+          '--eval_every=0', '--eval_episodes=1', '--checkpoint_every=100',
+          '--max_episode_steps=2000', '--progress_every_s=1000',
+          '--logdir=' + logdir]
+  first, _ = _run('graphrl.train', *tiny, '--num_steps=100')
+  assert first['loop'] == 'python' and first['steps'] >= 100
+  second, output = _run('graphrl.train', *tiny, '--num_steps=200')
+  assert 'Resuming from the checkpoint of step %d.' % first['steps'] in output
+  assert second['steps'] >= 200
+  reader = tf.train.load_checkpoint(os.path.join(
+      logdir, 'checkpoints', 'ckpt-%d' % second['steps'], 'ckpt'))
+  shapes = reader.get_variable_to_shape_map()
+  assert shapes['a2c/torso/conv1/weights'] == [8, 8, 4, 16]
+  assert shapes['a2c/recurrent/state'] == [2, 256]
+  result, _ = _run('graphrl.evaluate', '--logdir=' + logdir, '--episodes=1')
+  assert -21 <= result['mean_return'] <= 21
+
+
 def _checkpoint(logdir, step):
   reader = tf.train.load_checkpoint(
       os.path.join(logdir, 'checkpoints', 'ckpt-%d' % step, 'ckpt'))

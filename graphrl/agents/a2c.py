@@ -24,9 +24,14 @@ The values V(s_{t+1}) that returns bootstrap from are computed when a step
 is stored, with the weights the rollout was collected with. The loop never
 resets the environments: rollouts continue the running episodes.
 
-Torsos (`torso`): 'mlp' as above, or 'gru': the MLP's features x_t feed a
-GRU (`graphrl.gru`) of `gru_units` whose state the heads read instead, so
-the policy can remember what one observation misses (e.g. velocities):
+Feature networks (`network`): 'mlp' as above, or 'a3c' for Atari frames
+[B, 84, 84, C]: the conv torso of A3C (`networks.a3c_torso`, 256 features).
+
+Torsos (`torso`): 'mlp', the features alone, or 'gru': the features x_t
+feed a GRU (`graphrl.gru`) of `gru_units` whose state the heads read
+instead, so the policy can remember what one observation misses (e.g.
+velocities); network 'a3c' with torso 'gru' is the A3C network of seed 000
+(conv, dense 256, GRU 256):
 
   acting:   h_t = GRU(x_t, (1 - first_t) * h_{t-1}), first_t = step type
             FIRST; logits, V(s_t) = linear heads on h_t. Each of the N
@@ -61,6 +66,7 @@ from graphrl.compat import tf
 from graphrl.envs import time_step as ts
 
 OPTIMIZERS = ('adam', 'rmsprop')
+NETWORKS = ('mlp', 'a3c')
 TORSOS = ('mlp', 'gru')
 # RMSProp as in the A2C baselines: decay 0.99, epsilon 1e-5.
 RMSPROP_DECAY = 0.99
@@ -70,7 +76,8 @@ RMSPROP_EPSILON = 1e-5
 @dataclasses.dataclass(frozen=True)
 class A2CConfig:
   """Hyperparameters of `A2CAgent`; the defaults solve CartPole-v1."""
-  hidden_sizes: tuple = (64, 64)       # of the shared torso, at least one
+  network: str = 'mlp'                 # or 'a3c' (Atari frames)
+  hidden_sizes: tuple = (64, 64)       # of the 'mlp' network, at least one
   optimizer: str = 'adam'              # or 'rmsprop' (Mnih et al. 2016)
   learning_rate: float = 2e-3
   gamma: float = 0.98
@@ -79,7 +86,7 @@ class A2CConfig:
   value_coef: float = 0.5
   entropy_coef: float = 0.01
   grad_clip: float = 0.5               # global norm; 0 disables
-  torso: str = 'mlp'                   # or 'gru': the MLP, then a GRU
+  torso: str = 'mlp'                   # or 'gru': the network, then a GRU
   gru_units: int = 64                  # state size of the 'gru' torso
 
   def validate(self):
@@ -87,6 +94,8 @@ class A2CConfig:
     reinforce.raise_first_failure(reinforce.common_checks(self) + [
         (len(self.hidden_sizes) >= 1,
          'hidden_sizes must name at least one torso layer'),
+        (self.network in NETWORKS,
+         'network must be one of %s, got %r' % (NETWORKS, self.network)),
         (self.optimizer in OPTIMIZERS,
          'optimizer must be one of %s, got %r' % (OPTIMIZERS, self.optimizer)),
         (isinstance(self.n_steps, int) and self.n_steps >= 1,
@@ -126,15 +135,20 @@ class A2CAgent(reinforce.ReinforceAgent):
 
     Args:
       observation_spec: `graphrl.envs.ArraySpec` of one observation; it is
-        flattened for the MLP torso.
+        flattened for the 'mlp' network and must be frames [H, W, C] for
+        'a3c'.
       action_spec: `graphrl.envs.BoundedArraySpec` of a scalar discrete
         action with minimum 0.
       config: an `A2CConfig`.
 
     Raises:
-      ValueError: for a continuous, non-scalar or offset action spec, or a
-        bad config.
+      ValueError: for a continuous, non-scalar or offset action spec,
+        observations that are not frames for network 'a3c', or a bad config.
     """
+    if config.network == 'a3c' and len(observation_spec.shape) != 3:
+      raise ValueError(
+          "network 'a3c' needs frame observations [H, W, C], got shape %s"
+          % (tuple(observation_spec.shape),))
     super().__init__(observation_spec, action_spec, config)
     with tf.variable_scope(self._scope):
       if config.torso == 'gru':
@@ -147,7 +161,9 @@ class A2CAgent(reinforce.ReinforceAgent):
     return self.config.n_steps
 
   def _features(self, observ):
-    """Torso features [B, F]: ReLU layers of `hidden_sizes`."""
+    """Features [B, F]: the A3C conv torso, or ReLU layers of hidden_sizes."""
+    if self.config.network == 'a3c':
+      return networks.a3c_torso(observ, 'torso')
     sizes = self.config.hidden_sizes
     # The MLP's linear output layer, rectified, is the last torso layer.
     return tf.nn.relu(networks.mlp(
@@ -192,7 +208,7 @@ class A2CAgent(reinforce.ReinforceAgent):
       return super()._evaluate_rollout(observ, step_type)
     n = self.config.num_envs
     features = self._features(tf.reshape(observ, [-1] + self._obs_shape))
-    features = tf.reshape(features, [n, -1, self.config.hidden_sizes[-1]])
+    features = tf.reshape(features, [n, -1, features.shape[-1]])
     outputs, _ = gru.gru_sequence(
         features, self._recurrent_variable('rollout_start').read_value(),
         tf.equal(step_type, int(ts.StepType.FIRST)), self.config.gru_units)

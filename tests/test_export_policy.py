@@ -1,0 +1,79 @@
+"""scripts/export_policy.py on a tiny DQN run: weights only, evaluable."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+import tensorflow as tf
+
+from cli_assertions import assert_one_line_error
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = os.path.join(ROOT, 'scripts', 'export_policy.py')
+TINY = ['--env=CartPole-v1', '--hidden_sizes=16', '--batch_size=16',
+        '--replay_capacity=1000', '--learning_starts=100', '--eval_every=0',
+        '--eval_episodes=2', '--checkpoint_every=200', '--num_steps=400',
+        '--progress_every_s=1000']
+
+
+def _python(*args):
+  return subprocess.run(
+      [sys.executable] + list(args), cwd=ROOT,
+      env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True, text=True,
+      timeout=300)
+
+
+@pytest.fixture(scope='module')
+def run(tmp_path_factory):
+  logdir = str(tmp_path_factory.mktemp('run'))
+  process = _python('-m', 'graphrl.train', *TINY, '--logdir=' + logdir)
+  assert process.returncode == 0, process.stderr
+  return logdir
+
+
+def _variables(logdir, step):
+  reader = tf.train.load_checkpoint(
+      os.path.join(logdir, 'checkpoints', 'ckpt-%d' % step, 'ckpt'))
+  return reader.get_variable_to_shape_map()
+
+
+def test_exports_the_policy_weights_alone_and_the_records(run, tmp_path):
+  out = str(tmp_path / 'export')
+  process = _python(SCRIPT, '--logdir=' + run, '--out=' + out)
+  assert process.returncode == 0, process.stderr
+  assert 'Exported the policy of step 400' in process.stdout
+  assert sorted(os.listdir(out)) == [
+      'checkpoints', 'episodes.csv', 'evaluations.csv', 'graphrl.json']
+  full, exported = _variables(run, 400), _variables(out, 400)
+  # 4 -> 16 -> 2: the online MLP's two layers; no Adam slots, target network,
+  # counters or replay buffer.
+  assert sorted(exported) == ['dqn/q/hidden_0/biases', 'dqn/q/hidden_0/weights',
+                              'dqn/q/output/biases', 'dqn/q/output/weights']
+  assert set(exported) < set(full)
+  for name in ('episodes.csv', 'evaluations.csv'):
+    with open(os.path.join(run, name), encoding='utf-8') as f:
+      with open(os.path.join(out, name), encoding='utf-8') as g:
+        assert f.read() == g.read()
+  evaluation = _python('-m', 'graphrl.evaluate', '--logdir=' + out,
+                       '--episodes=2')
+  assert evaluation.returncode == 0, evaluation.stderr
+  assert '"checkpoint_step": 400' in evaluation.stdout
+
+
+def test_a_non_empty_out_is_refused_and_left_alone(run, tmp_path):
+  (tmp_path / 'notes.txt').write_text('mine')
+  process = _python(SCRIPT, '--logdir=' + run, '--out=%s' % tmp_path)
+  assert_one_line_error(process, 'is not empty')
+  assert os.listdir(tmp_path) == ['notes.txt']
+
+
+def test_a_logdir_without_a_run_is_a_one_line_error(tmp_path):
+  process = _python(SCRIPT, '--logdir=%s' % tmp_path,
+                    '--out=%s' % (tmp_path / 'out'))
+  assert_one_line_error(process, 'holds no training run')
+  assert not (tmp_path / 'out').exists()
+
+
+if __name__ == '__main__':
+  sys.exit(pytest.main([__file__]))
