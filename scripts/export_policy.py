@@ -25,15 +25,15 @@ from graphrl.compat import session_config
 from graphrl.compat import tf
 from graphrl.training import checkpoints
 from graphrl.training import cli
-from graphrl.training import off_policy
+from graphrl.training import episode_log
 from graphrl.training import saved_runs
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string('logdir', None, 'Logdir of the training run to export.')
 flags.DEFINE_string('out', None, 'Directory to write; must be new or empty.')
 
-RECORDS = ('episodes.csv', off_policy.EVALUATIONS_FILENAME,
-           off_policy.GAMES_FILENAME)
+RECORDS = (episode_log.FILENAME, episode_log.EVALUATIONS_FILENAME,
+           episode_log.GAMES_FILENAME)
 
 
 def main(argv):

@@ -7,8 +7,12 @@ Each run's episode returns are smoothed by a trailing moving average over
 group. Runs are grouped by the name of their parent directory (runs/dqn/seed_0
 and runs/dqn/seed_1 form the curve 'dqn') or by `--group_by`. A line is the
 mean over a group's runs, its shaded band spans their minimum to maximum.
+With `--x=step`, markers on a dashed line show the mean greedy return of
+the group's evaluations (`evaluations.csv`) at the steps all its runs
+evaluated at.
 """
 
+import functools
 import glob
 import os
 import re
@@ -34,6 +38,8 @@ flags.DEFINE_string('group_by', None,
 flags.DEFINE_integer('points', 200, 'Points of the shared x grid.',
                      lower_bound=2)
 flags.DEFINE_string('title', None, 'Plot title.')
+flags.DEFINE_boolean('evaluations', True, "With --x=step, also mark the "
+                     "runs' greedy evaluations (evaluations.csv).")
 
 FLAGS = flags.FLAGS
 
@@ -104,6 +110,38 @@ def load_curve(logdir, x='step', window=20):
   return xs, moving_average([row['return'] for row in rows], window)
 
 
+def load_evaluations(logdir):
+  """Steps and mean greedy returns [evaluations] of a run, or None."""
+  path = os.path.join(logdir, episode_log.EVALUATIONS_FILENAME)
+  if not os.path.exists(path):
+    return None
+  try:
+    rows = episode_log.read_rows(path)
+  except ValueError as error:
+    raise cli.UserError('cannot read %s: %s' % (path, error)) from error
+  return (np.array([row['step'] for row in rows], np.float64),
+          np.array([row['mean_return'] for row in rows], np.float64))
+
+
+def aggregate_evaluations(runs):
+  """Mean over runs of the evaluations at the steps every run has.
+
+  Args:
+    runs: list of (steps, means) arrays, or None for a run without any.
+
+  Returns:
+    Arrays (steps, mean) of the common steps, or None when there are none.
+  """
+  if not runs or any(run is None for run in runs):
+    return None
+  steps = functools.reduce(np.intersect1d, [run_steps for run_steps, _ in runs])
+  if not steps.size:
+    return None
+  means = [values[np.searchsorted(run_steps, steps)]
+           for run_steps, values in runs]
+  return steps, np.mean(means, axis=0)
+
+
 def aggregate(curves, points=200):
   """Mean, minimum and maximum of runs on their common x range.
 
@@ -124,7 +162,7 @@ def aggregate(curves, points=200):
   return grid, ys.mean(0), ys.min(0), ys.max(0)
 
 
-def draw(stats, out, xlabel, ylabel, title=None):
+def draw(stats, out, xlabel, ylabel, title=None, evaluations=None):
   """Draws one line with a band per curve and writes the image `out`.
 
   Args:
@@ -133,6 +171,8 @@ def draw(stats, out, xlabel, ylabel, title=None):
     xlabel: x axis label.
     ylabel: y axis label.
     title: optional title.
+    evaluations: optional dict label -> (steps, mean greedy return), drawn
+      as markers in the color of the label's curve.
   """
   fig = figure.Figure(figsize=(7, 4.5), dpi=100)
   backend_agg.FigureCanvasAgg(fig)
@@ -141,6 +181,10 @@ def draw(stats, out, xlabel, ylabel, title=None):
     line, = ax.plot(grid, mean, label='%s (%d runs)' % (label, runs))
     ax.fill_between(grid, low, high, color=line.get_color(), alpha=0.2,
                     linewidth=0)
+    if (evaluations or {}).get(label) is not None:
+      steps, means = evaluations[label]
+      ax.plot(steps, means, 'o--', color=line.get_color(), markersize=4,
+              label='%s, greedy evaluations' % label)
   ax.set_xlabel(xlabel)
   ax.set_ylabel(ylabel)
   ax.set_title(title or 'mean over runs, band: min to max')
@@ -158,14 +202,17 @@ def main(argv):
   out_dir = os.path.dirname(os.path.abspath(FLAGS.out))
   cli.require(os.path.isdir(out_dir), 'no directory %s for --out' % out_dir)
   groups = group_logdirs(expand_logdirs(FLAGS.logdirs), FLAGS.group_by)
-  stats = {}
+  stats, evaluations = {}, {}
   for label, logdirs in groups.items():
     curves = [load_curve(logdir, FLAGS.x, FLAGS.window) for logdir in logdirs]
     stats[label] = aggregate(curves, FLAGS.points) + (len(curves),)
+    if FLAGS.evaluations and FLAGS.x == 'step':
+      evaluations[label] = aggregate_evaluations(
+          [load_evaluations(logdir) for logdir in logdirs])
   xlabel = {'step': 'environment steps',
             'wall_time': 'seconds since the first episode'}[FLAGS.x]
   ylabel = 'return (mean of last %d episodes)' % FLAGS.window
-  draw(stats, FLAGS.out, xlabel, ylabel, FLAGS.title)
+  draw(stats, FLAGS.out, xlabel, ylabel, FLAGS.title, evaluations)
   print('wrote %s' % FLAGS.out)
 
 

@@ -15,7 +15,6 @@ from graphrl.envs import gym_suite
 from graphrl.envs import time_step as ts
 from graphrl.training import cli
 from graphrl.training import episode_log
-from graphrl.training import off_policy
 from graphrl.training import on_policy
 from toy_envs import Corridor
 from toy_envs import CORRIDOR_LENGTH
@@ -132,7 +131,7 @@ def test_counts_steps_and_logs_every_episode_of_every_env(tmp_path, kind,
   assert _checkpointed(tmp_path, kind + '/env_steps') == 10
   assert _checkpointed(tmp_path, kind + '/train_steps') == train_steps
   evaluations = episode_log.read_rows(
-      os.path.join(str(tmp_path), off_policy.EVALUATIONS_FILENAME))
+      os.path.join(str(tmp_path), episode_log.EVALUATIONS_FILENAME))
   assert [row['mean_return'] for row in evaluations] == [3.]
 
 

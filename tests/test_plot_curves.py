@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+from matplotlib import image
 import numpy as np
 import pytest
 
@@ -124,6 +125,57 @@ def test_draw_writes_png(tmp_path):
   with open(out, 'rb') as f:
     assert f.read(8) == b'\x89PNG\r\n\x1a\n'
   assert os.path.getsize(out) > 10000
+
+
+def _write_evaluations(logdir, rows):
+  """Writes an evaluations.csv of (step, mean_return) rows."""
+  with open(os.path.join(logdir, 'evaluations.csv'), 'w') as f:
+    f.write('step,train_s,episodes,mean_return\n')
+    for step, value in rows:
+      f.write('%d,1.5,10,%r\n' % (step, value))
+
+
+def test_load_evaluations(tmp_path):
+  _write_evaluations(str(tmp_path), [(100, -21.), (200, -3.5)])
+  steps, means = plot_curves.load_evaluations(str(tmp_path))
+  np.testing.assert_array_equal(steps, [100, 200])
+  np.testing.assert_array_equal(means, [-21., -3.5])
+  assert plot_curves.load_evaluations(str(tmp_path / 'none')) is None
+
+
+def test_aggregate_evaluations_on_common_steps():
+  run_a = (np.array([10., 20., 30.]), np.array([1., 2., 3.]))
+  run_b = (np.array([20., 30., 40.]), np.array([4., 8., 16.]))
+  steps, mean = plot_curves.aggregate_evaluations([run_a, run_b])
+  np.testing.assert_array_equal(steps, [20., 30.])
+  np.testing.assert_array_equal(mean, [3., 5.5])  # (2+4)/2, (3+8)/2
+  assert plot_curves.aggregate_evaluations([run_a, None]) is None
+  assert plot_curves.aggregate_evaluations(
+      [run_a, (np.array([5.]), np.array([0.]))]) is None
+
+
+def test_evaluations_add_markers_to_the_plot(tmp_path):
+  rows = [(s, float(s % 7), 1e9 + s) for s in range(10, 610, 10)]
+  for name in ('plain', 'marked'):  # Both curves are labelled 'run'.
+    _write_run(str(tmp_path / name / 'run' / 'seed_0'), rows)
+  _write_evaluations(str(tmp_path / 'marked' / 'run' / 'seed_0'),
+                     [(200, -5.), (400, 20.), (600, 3.)])
+  images = {}
+  for name in ('plain', 'marked'):
+    out = str(tmp_path / (name + '.png'))
+    result = _run_script('--logdirs=%s' % (tmp_path / name / 'run' / 'seed_0'),
+                         '--out=' + out)
+    assert result.returncode == 0, result.stderr
+    images[name] = image.imread(out)
+  assert images['plain'].shape == images['marked'].shape
+  # Same episodes and labels: only the evaluations' markers differ.
+  assert np.any(images['plain'] != images['marked'])
+  no_markers = _run_script(
+      '--logdirs=%s' % (tmp_path / 'marked' / 'run' / 'seed_0'),
+      '--out=%s' % (tmp_path / 'none.png'), '--noevaluations')
+  assert no_markers.returncode == 0, no_markers.stderr
+  np.testing.assert_array_equal(image.imread(str(tmp_path / 'none.png')),
+                                images['plain'])
 
 
 def _run_script(*args):

@@ -17,6 +17,10 @@ import time
 FILENAME = 'episodes.csv'
 COLUMNS = ('step', 'episode', 'return', 'length', 'wall_time')
 STEP_COLUMNS = ('step',)
+# The `StepLog`s of the training loops: greedy evaluations, and the raw
+# scores of whole games when training episodes are lives.
+EVALUATIONS_FILENAME = 'evaluations.csv'
+GAMES_FILENAME = 'games.csv'
 # Names of temporary files start with this; a killed process may leave them.
 TEMP_PREFIX = '.tmp-'
 

@@ -20,6 +20,7 @@ The agent provides, in the default graph:
 """
 
 import dataclasses
+import functools
 import math
 import os
 import time
@@ -35,9 +36,6 @@ from graphrl.training import signals
 from graphrl.training import summaries
 from graphrl.training.step_callable import StepCallable
 
-EVALUATIONS_FILENAME = 'evaluations.csv'
-# Raw scores of whole games, when the training episodes are lives.
-GAMES_FILENAME = 'games.csv'
 # The periodic work of a loop, each every `<name>_every` env steps.
 _PERIODIC = ('eval', 'checkpoint', 'summary')
 
@@ -118,9 +116,10 @@ class OffPolicyLoop:
       steps, episodes = sess.run([self._agent.env_steps, self._episodes])
       steps, episodes = int(steps), int(episodes)
       os.makedirs(self._logdir, exist_ok=True)
+      step_log = functools.partial(episode_log.StepLog, self._logdir)
       with episode_log.EpisodeLog(self._logdir) as log, \
-          episode_log.StepLog(self._logdir, EVALUATIONS_FILENAME) as evals, \
-          episode_log.StepLog(self._logdir, GAMES_FILENAME) as games, \
+          step_log(episode_log.EVALUATIONS_FILENAME) as evals, \
+          step_log(episode_log.GAMES_FILENAME) as games, \
           summaries.ScalarWriter(self._logdir, restored) as writer, \
           signals.StopRequest() as stop:
         self._games = games

@@ -110,7 +110,8 @@ def first_training_solve(logdir, threshold, window=20):
   return None
 
 
-def first_greedy_solve(logdir, threshold, filename='evaluations.csv'):
+def first_greedy_solve(logdir, threshold,
+                       filename=episode_log.EVALUATIONS_FILENAME):
   """{'step', 'train_s', 'mean_return'} of the first evaluation >= threshold.
 
   None when no evaluation reached `threshold`.
