@@ -17,7 +17,8 @@ of an iteration:
 The differences of their medians split an iteration of the run into parts;
 `Python per run` is the cost of one `Session.run` of zero iterations (the
 Python client, fetching the results), spread over a run's env steps.
-Prints markdown tables of the speeds and of the breakdown.
+The session runs on the run's `--threads`. Prints markdown tables of the
+speeds and of the breakdown.
 """
 
 import collections
@@ -41,7 +42,8 @@ flags.DEFINE_integer('repeats', 7, 'Interleaved timing rounds.')
 
 
 def _build(agent_name):
-  """(env, act+store loop or None, training loop, env steps to fill)."""
+  """(env, act+store loop or None, training loop, env steps to fill,
+  the session's threads)."""
   spec = registry.AGENTS[agent_name]
   probe = train.make_env(FLAGS.env, FLAGS.seed, FLAGS.max_episode_steps,
                          atari_preprocessing=FLAGS.atari_preprocessing)
@@ -57,9 +59,10 @@ def _build(agent_name):
     acting = graph_iterations.off_policy(agent, env, 2**62, 1)
     training = graph_iterations.off_policy(
         agent, env, loop.learning_starts, loop.train_every)
-    return env, acting, training, loop.learning_starts
+    return env, acting, training, loop.learning_starts, loop.threads
   # On-policy agents store only what they train on.
-  return env, None, graph_iterations.on_policy(agent, env), 0
+  return (env, None, graph_iterations.on_policy(agent, env), 0,
+          loop.threads)
 
 
 def _random_actions(env):
@@ -97,7 +100,7 @@ def main(argv):
   cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
   cli.require(FLAGS.iterations > 0 and FLAGS.repeats > 0,
               '--iterations and --repeats must be positive')
-  env, acting, training, fill = _build(FLAGS.agent)
+  env, acting, training, fill, threads = _build(FLAGS.agent)
   iterations = tf.placeholder(tf.int32, [])
   runs = [('loop', _plain_loop(iterations)),
           ('environment', _plain_loop(iterations, _environment_body(env)))]
@@ -105,7 +108,7 @@ def main(argv):
     runs.append(('act+store', (acting.outputs, acting.iterations)))
   runs.append(('training', (training.outputs, training.iterations)))
   steps_per_run = env.batch_size * FLAGS.iterations
-  with tf.Session(config=session_config()) as sess:
+  with tf.Session(config=session_config(threads)) as sess:
     sess.run([tf.global_variables_initializer(),
               tf.local_variables_initializer(), training.start])
     fill_iterations = math.ceil(fill / env.batch_size) + 1
@@ -130,8 +133,9 @@ def main(argv):
   medians = {name: statistics.median(values)
              for name, values in seconds.items()}
   lines = ['%s on %s, N = %d members, %d iterations per run, median of %d '
-           'runs:' % (FLAGS.agent, FLAGS.env, env.batch_size,
-                      FLAGS.iterations, FLAGS.repeats), '',
+           'runs, %d session threads:' % (
+               FLAGS.agent, FLAGS.env, env.batch_size, FLAGS.iterations,
+               FLAGS.repeats, threads), '',
            '| loop | env steps/s (range) | us per iteration |', '|---|---|---|']
   for name, _ in runs[1:]:
     lines.append('| %s | %.0f (%.0f-%.0f) | %.1f |' % (
