@@ -11,7 +11,6 @@ from graphrl.compat import session_config
 from graphrl.compat import tf
 from graphrl.envs import specs
 from graphrl.tf_envs import cartpole
-from graphrl.tf_envs import tf_environment
 import tf_env_testing
 
 _NUM_STEPS = 10000
@@ -67,21 +66,24 @@ def test_specs_match_gymnasium_spaces():
       gym_env.action_space, name='action')
   assert env.action_spec() == specs.BoundedArraySpec((), np.int64, 0, 1,
                                                      name='action')
+  assert env.state.dtype.base_dtype == tf.float64  # As gymnasium's.
+  assert env.state.shape.as_list() == [2, 4]
 
 
-def test_variables_are_local_resource_variables():
+def test_reset_draws_states_uniform_within_0_05():
   with tf.Graph().as_default():
-    env = cartpole.CartPole(3)
-    assert env.state.name == 'cart_pole/state:0'
-    assert env.state.dtype.base_dtype == tf.float64
-    assert env.state.shape.as_list() == [3, 4]
-    assert env.elapsed_steps.shape.as_list() == [3]
-    # Not checkpointed: the training loops reset the environments.
-    assert set(tf.local_variables()) == {env.state, env.elapsed_steps}
-    assert not tf.global_variables()
-    assert not tf.trainable_variables()
-    assert env.state.op.type == env.elapsed_steps.op.type == 'VarHandleOp'
-    assert cartpole.CartPole(1).state.name == 'cart_pole_1/state:0'
+    tf.set_random_seed(0)
+    env = cartpole.CartPole(1000)
+    observ = env.reset()
+    with tf.Session(config=session_config()) as sess:
+      sess.run(tf.local_variables_initializer())
+      observ, state = sess.run([observ, env.state])
+  assert np.all(np.abs(state) <= 0.05)
+  # Spread over the whole interval: a gap of 1% of its width at either end
+  # has probability 0.99^1000 = 4e-5 per coordinate.
+  assert np.all(state.min(0) <= -0.05 + 1e-3)
+  assert np.all(state.max(0) >= 0.05 - 1e-3)
+  np.testing.assert_array_equal(observ, state.astype(np.float32))
 
 
 def test_one_step_from_hand_derived_equations():
@@ -142,101 +144,6 @@ def test_termination_thresholds_are_strict():
       sess.run(tf.local_variables_initializer())
       env.state.load(state, sess)
       np.testing.assert_array_equal(sess.run(result.terminated), [False] * 4)
-
-
-def test_truncates_at_limit_also_when_terminating_like_time_limit():
-  # gymnasium's TimeLimit truncates at the limit whatever `terminated` is.
-  gym_env = gymnasium.make('CartPole-v1', max_episode_steps=1)
-  gym_env.reset(seed=0)
-  gym_env.unwrapped.state = np.array([0., 0., 0.2, 1.])
-  _, _, gym_terminated, gym_truncated, _ = gym_env.step(1)
-  assert gym_terminated and gym_truncated
-  with tf.Graph().as_default():
-    env = cartpole.CartPole(2, max_episode_steps=1)
-    result = env.step([1, 1])
-    with tf.Session(config=session_config()) as sess:
-      sess.run(tf.local_variables_initializer())
-      env.state.load([[0., 0., 0.2, 1.], [0., 0., 0., 0.]], sess)
-      _, _, terminated, truncated = sess.run(result)
-  np.testing.assert_array_equal(terminated, [True, False])
-  np.testing.assert_array_equal(truncated, [True, True])
-
-
-def test_truncation_at_small_limit_and_masked_reset():
-  with tf.Graph().as_default():
-    tf.set_random_seed(0)
-    env = cartpole.CartPole(3, max_episode_steps=3)
-    # Alternating pushes keep the pole up for these few steps.
-    action = tf.placeholder(tf.int64, [3])
-    result = env.step(action)
-    mask = tf.placeholder(tf.bool, [3])
-    reset = env.reset(mask)
-    reset_all = env.reset()
-    with tf.Session(config=session_config()) as sess:
-      sess.run(tf.local_variables_initializer())
-      truncated = [sess.run(result.truncated, {action: [i % 2] * 3})
-                   for i in range(3)]
-      np.testing.assert_array_equal(truncated, [[False] * 3, [False] * 3,
-                                                [True] * 3])
-      before = sess.run(env.state)
-      observ = sess.run(reset, {mask: [True, False, True]})
-      after = sess.run(env.state)
-      np.testing.assert_array_equal(sess.run(env.elapsed_steps), [0, 3, 0])
-      np.testing.assert_array_equal(after[1], before[1])
-      assert not np.any(after[[0, 2]] == before[[0, 2]])
-      assert np.all(np.abs(after[[0, 2]]) <= 0.05)
-      np.testing.assert_array_equal(observ, after.astype(np.float32))
-      np.testing.assert_array_equal(sess.run(env.observ()), observ)
-      # Only the unreset member truncates on the next step.
-      np.testing.assert_array_equal(
-          sess.run(result.truncated, {action: [0] * 3}), [False, True, False])
-      sess.run(reset_all)
-      np.testing.assert_array_equal(sess.run(env.elapsed_steps), [0, 0, 0])
-      assert not np.any(sess.run(env.state)[1] == after[1])
-
-
-def test_reset_checks_mask_shape():
-  with tf.Graph().as_default():
-    env = cartpole.CartPole(3)
-    with pytest.raises(ValueError, match='mask must have shape'):
-      env.reset([True, False])
-    with pytest.raises(ValueError, match='action must have shape'):
-      env.step([0, 1])
-    with pytest.raises(ValueError, match='max_episode_steps'):
-      cartpole.CartPole(1, max_episode_steps=0)
-
-
-def test_steps_and_resets_in_while_loop_and_cond():
-  # 7 steps with a time limit of 3, resetting ended members in the loop.
-  with tf.Graph().as_default():
-    env = cartpole.CartPole(2, max_episode_steps=3)
-    assert isinstance(env, tf_environment.TFEnvironment)
-
-    def body(t, truncated):
-      result = env.step(tf.fill([2], tf.cast(t % 2, tf.int64)))
-      with tf.control_dependencies([env.reset(
-          tf.logical_or(result.terminated, result.truncated))]):
-        return t + 1, truncated.write(t, result.truncated)
-
-    _, truncated = tf.while_loop(
-        lambda t, _: t < 7, body, (0, tf.TensorArray(tf.bool, 7)),
-        parallel_iterations=1)
-    truncated = truncated.stack()
-    flag = tf.placeholder(tf.bool, [])
-    maybe_step = tf.cond(flag, lambda: env.step([1, 1]).observ, env.observ)
-    with tf.Session(config=session_config()) as sess:
-      sess.run(tf.local_variables_initializer())
-      np.testing.assert_array_equal(
-          sess.run(truncated)[:, 0], [False, False, True] * 2 + [False])
-      np.testing.assert_array_equal(sess.run(env.elapsed_steps), [1, 1])
-      state = sess.run(env.state)
-      np.testing.assert_array_equal(sess.run(maybe_step, {flag: False}),
-                                    state.astype(np.float32))
-      np.testing.assert_array_equal(sess.run(env.elapsed_steps), [1, 1])
-      stepped = sess.run(maybe_step, {flag: True})
-      np.testing.assert_allclose(
-          stepped[:, 0], state[:, 0] + 0.02 * state[:, 1], rtol=0, atol=1e-7)
-      np.testing.assert_array_equal(sess.run(env.elapsed_steps), [2, 2])
 
 
 def test_deterministic_under_graph_seed():

@@ -10,7 +10,6 @@ from graphrl.compat import session_config
 from graphrl.compat import tf
 from graphrl.envs import specs
 from graphrl.tf_envs import pendulum
-from graphrl.tf_envs import tf_environment
 import tf_env_testing
 
 _NUM_STEPS = 10000
@@ -54,21 +53,27 @@ def test_specs_match_gymnasium_spaces():
       gym_env.action_space, name='action')
   assert env.action_spec() == specs.BoundedArraySpec(
       (1,), np.float32, -2., 2., name='action')
+  assert env.state.dtype.base_dtype == tf.float64  # As gymnasium's.
+  assert env.state.shape.as_list() == [_NUM_MEMBERS, 2]
 
 
-def test_variables_are_local_resource_variables():
+def test_reset_observes_cos_sin_and_speed_of_the_drawn_state():
   with tf.Graph().as_default():
-    env = pendulum.Pendulum(3)
-    assert env.state.name == 'pendulum/state:0'
-    assert env.state.dtype.base_dtype == tf.float64
-    assert env.state.shape.as_list() == [3, 2]
-    assert env.elapsed_steps.shape.as_list() == [3]
-    # Not checkpointed: the training loops reset the environments.
-    assert set(tf.local_variables()) == {env.state, env.elapsed_steps}
-    assert not tf.global_variables()
-    assert not tf.trainable_variables()
-    assert env.state.op.type == env.elapsed_steps.op.type == 'VarHandleOp'
-    assert pendulum.Pendulum(1).state.name == 'pendulum_1/state:0'
+    tf.set_random_seed(0)
+    env = pendulum.Pendulum(1000)
+    observ = env.reset()
+    with tf.Session(config=session_config()) as sess:
+      sess.run(tf.local_variables_initializer())
+      observ, state = sess.run([observ, env.state])
+  assert np.all(np.abs(state) <= [np.pi, 1.])
+  # Spread over the whole box: a gap of 1% of a width at either end has
+  # probability 0.99^1000 = 4e-5.
+  gap = 0.01 * np.array([2 * np.pi, 2.])
+  assert np.all(state.min(0) <= [-np.pi, -1.] + gap)
+  assert np.all(state.max(0) >= [np.pi, 1.] - gap)
+  np.testing.assert_allclose(
+      observ, np.stack([np.cos(state[:, 0]), np.sin(state[:, 0]),
+                        state[:, 1]], 1), rtol=0, atol=1e-7)
 
 
 def test_one_step_from_hand_derived_equations():
@@ -111,86 +116,6 @@ def test_one_step_from_hand_derived_equations():
   np.testing.assert_allclose(got_reward, reward, rtol=1e-6)
   np.testing.assert_array_equal(terminated, [False] * 3)
   np.testing.assert_array_equal(truncated, [False] * 3)
-
-
-def test_truncation_at_small_limit_and_masked_reset():
-  with tf.Graph().as_default():
-    tf.set_random_seed(0)
-    env = pendulum.Pendulum(3, max_episode_steps=3)
-    result = env.step(tf.zeros([3, 1]))
-    mask = tf.placeholder(tf.bool, [3])
-    reset = env.reset(mask)
-    reset_all = env.reset()
-    with tf.Session(config=session_config()) as sess:
-      sess.run(tf.local_variables_initializer())
-      ends = [sess.run([result.terminated, result.truncated])
-              for _ in range(3)]
-      np.testing.assert_array_equal(ends, [[[False] * 3, [False] * 3]] * 2 +
-                                    [[[False] * 3, [True] * 3]])
-      before = sess.run(env.state)
-      observ = sess.run(reset, {mask: [False, True, True]})
-      after = sess.run(env.state)
-      np.testing.assert_array_equal(sess.run(env.elapsed_steps), [3, 0, 0])
-      np.testing.assert_array_equal(after[0], before[0])
-      assert not np.any(after[1:] == before[1:])
-      assert np.all(np.abs(after[1:]) <= [np.pi, 1.])
-      np.testing.assert_allclose(
-          observ, np.stack([np.cos(after[:, 0]), np.sin(after[:, 0]),
-                            after[:, 1]], 1), rtol=0, atol=1e-7)
-      np.testing.assert_array_equal(sess.run(env.observ()), observ)
-      # Only the unreset member truncates on the next step.
-      np.testing.assert_array_equal(sess.run(result.truncated),
-                                    [True, False, False])
-      sess.run(reset_all)
-      np.testing.assert_array_equal(sess.run(env.elapsed_steps), [0, 0, 0])
-      assert not np.any(sess.run(env.state)[0] == after[0])
-
-
-def test_checks_shapes():
-  with tf.Graph().as_default():
-    env = pendulum.Pendulum(3)
-    with pytest.raises(ValueError, match='mask must have shape'):
-      env.reset([True, False])
-    with pytest.raises(ValueError, match='action must have shape'):
-      env.step(tf.zeros([3]))
-    with pytest.raises(ValueError, match='max_episode_steps'):
-      pendulum.Pendulum(1, max_episode_steps=2.5)
-
-
-def test_steps_and_resets_in_while_loop_and_cond():
-  # 7 steps with a time limit of 3, resetting ended members in the loop.
-  with tf.Graph().as_default():
-    env = pendulum.Pendulum(2, max_episode_steps=3)
-    assert isinstance(env, tf_environment.TFEnvironment)
-
-    def body(t, truncated):
-      result = env.step(tf.ones([2, 1]))
-      with tf.control_dependencies([env.reset(
-          tf.logical_or(result.terminated, result.truncated))]):
-        return t + 1, truncated.write(t, result.truncated)
-
-    _, truncated = tf.while_loop(
-        lambda t, _: t < 7, body, (0, tf.TensorArray(tf.bool, 7)),
-        parallel_iterations=1)
-    truncated = truncated.stack()
-    flag = tf.placeholder(tf.bool, [])
-    maybe_step = tf.cond(flag, lambda: env.step(tf.zeros([2, 1])).observ,
-                         env.observ)
-    with tf.Session(config=session_config()) as sess:
-      sess.run(tf.local_variables_initializer())
-      np.testing.assert_array_equal(
-          sess.run(truncated), [[False] * 2, [False] * 2, [True] * 2] * 2 +
-          [[False] * 2])
-      np.testing.assert_array_equal(sess.run(env.elapsed_steps), [1, 1])
-      th, thdot = sess.run(env.state).T
-      np.testing.assert_allclose(sess.run(maybe_step, {flag: False}),
-                                 np.stack([np.cos(th), np.sin(th), thdot], 1),
-                                 rtol=0, atol=1e-7)
-      np.testing.assert_array_equal(sess.run(env.elapsed_steps), [1, 1])
-      stepped = sess.run(maybe_step, {flag: True})
-      thdot = np.clip(thdot + 15. * np.sin(th) * 0.05, -8., 8.)
-      np.testing.assert_allclose(stepped[:, 2], thdot, rtol=0, atol=1e-6)
-      np.testing.assert_array_equal(sess.run(env.elapsed_steps), [2, 2])
 
 
 def test_deterministic_under_graph_seed():
