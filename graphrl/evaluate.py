@@ -62,7 +62,8 @@ def main(argv):
   cli.require(FLAGS.episodes > 0, '--episodes must be positive')
   metadata = saved_runs.read_metadata(FLAGS.logdir)
   eval_env = envs.BatchedPyEnvironment([
-      saved_runs.load_env(metadata, FLAGS.seed + i) for i in range(FLAGS.episodes)])
+      saved_runs.load_env(metadata, FLAGS.seed + i)
+      for i in range(FLAGS.episodes)])
   agent = saved_runs.build_agent(metadata, eval_env)
   saver = tf.train.Saver(agent.policy_variables)
   manager = checkpoints.CheckpointManager(
