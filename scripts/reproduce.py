@@ -1,7 +1,7 @@
 r"""Reproduces a long learning result that CI cannot afford.
 
   python scripts/reproduce.py --result=flags/ddpg_lunarlander.flags \
-      --seeds=0,1,2 --out=results/ddpg_lunarlander
+      --seeds=0,1,2 --out=runs/ddpg_lunarlander
 
 Trains the flagfile's agent for each seed in `<out>/seed_<seed>` (an
 interrupted reproduction resumes from its checkpoints when rerun), then

@@ -92,6 +92,20 @@ def test_keep_deletes_older_checkpoints(tmp_path):
   assert _restore(str(tmp_path))[0] == 40
 
 
+def test_state_file_is_relative_so_a_logdir_can_move(tmp_path, monkeypatch):
+  monkeypatch.chdir(tmp_path)
+  manager = _save_steps('runs/a', [10, 20], keep=2)  # A relative logdir.
+  with open(os.path.join(manager.directory, 'checkpoint')) as f:
+    assert f.read() == ('model_checkpoint_path: "ckpt-20/ckpt"\n'
+                        'all_model_checkpoint_paths: "ckpt-10/ckpt"\n'
+                        'all_model_checkpoint_paths: "ckpt-20/ckpt"\n')
+  assert tf.train.latest_checkpoint('runs/a/checkpoints') == (
+      'runs/a/checkpoints/ckpt-20/ckpt')
+  os.rename('runs', 'moved')
+  assert tf.train.latest_checkpoint(str(tmp_path / 'moved/a/checkpoints')) == (
+      str(tmp_path / 'moved/a/checkpoints/ckpt-20/ckpt'))
+
+
 def test_metadata_written_on_first_save(tmp_path):
   _save_steps(str(tmp_path), [1])
   with open(tmp_path / checkpoints.METADATA_FILENAME) as f:

@@ -232,10 +232,16 @@ class CheckpointManager:
     episode_log.fsync_directory(self._directory)
 
   def _write_state(self):
-    """Points TF's `checkpoint` state file at the kept checkpoints."""
+    """Points TF's `checkpoint` state file at the kept checkpoints.
+
+    The paths are relative to the directory, so that the logdir can move
+    (`tf.train.latest_checkpoint` joins them to it). TF's own helper,
+    `generate_checkpoint_state_proto`, takes them relative to the working
+    directory instead, and keeps absolute ones absolute.
+    """
     paths = [os.path.relpath(self.path(step), self._directory)
              for step in self.steps()]
-    state = tf.train.generate_checkpoint_state_proto(
-        self._directory, paths[-1], all_model_checkpoint_paths=paths)
+    lines = ['model_checkpoint_path: "%s"' % paths[-1]] + [
+        'all_model_checkpoint_paths: "%s"' % path for path in paths]
     episode_log.atomic_write(
-        os.path.join(self._directory, 'checkpoint'), str(state))
+        os.path.join(self._directory, 'checkpoint'), '\n'.join(lines) + '\n')
