@@ -71,18 +71,8 @@ def test_specs_match_gymnasium_spaces():
 
 
 def test_reset_draws_states_uniform_within_0_05():
-  with tf.Graph().as_default():
-    tf.set_random_seed(0)
-    env = cartpole.CartPole(1000)
-    observ = env.reset()
-    with tf.Session(config=session_config()) as sess:
-      sess.run(tf.local_variables_initializer())
-      observ, state = sess.run([observ, env.state])
-  assert np.all(np.abs(state) <= 0.05)
-  # Spread over the whole interval: a gap of 1% of its width at either end
-  # has probability 0.99^1000 = 4e-5 per coordinate.
-  assert np.all(state.min(0) <= -0.05 + 1e-3)
-  assert np.all(state.max(0) >= 0.05 - 1e-3)
+  observ, state = tf_env_testing.reset_draw(lambda: cartpole.CartPole(1000))
+  tf_env_testing.assert_fills_box(state, [-0.05] * 4, [0.05] * 4)
   np.testing.assert_array_equal(observ, state.astype(np.float32))
 
 

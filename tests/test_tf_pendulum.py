@@ -58,19 +58,8 @@ def test_specs_match_gymnasium_spaces():
 
 
 def test_reset_observes_cos_sin_and_speed_of_the_drawn_state():
-  with tf.Graph().as_default():
-    tf.set_random_seed(0)
-    env = pendulum.Pendulum(1000)
-    observ = env.reset()
-    with tf.Session(config=session_config()) as sess:
-      sess.run(tf.local_variables_initializer())
-      observ, state = sess.run([observ, env.state])
-  assert np.all(np.abs(state) <= [np.pi, 1.])
-  # Spread over the whole box: a gap of 1% of a width at either end has
-  # probability 0.99^1000 = 4e-5.
-  gap = 0.01 * np.array([2 * np.pi, 2.])
-  assert np.all(state.min(0) <= [-np.pi, -1.] + gap)
-  assert np.all(state.max(0) >= [np.pi, 1.] - gap)
+  observ, state = tf_env_testing.reset_draw(lambda: pendulum.Pendulum(1000))
+  tf_env_testing.assert_fills_box(state, [-np.pi, -1.], [np.pi, 1.])
   np.testing.assert_allclose(
       observ, np.stack([np.cos(state[:, 0]), np.sin(state[:, 0]),
                         state[:, 1]], 1), rtol=0, atol=1e-7)

@@ -4,7 +4,8 @@
 happened; `replay` builds the ops that step an in-graph environment with the
 same actions from the same start states, in one `tf.while_loop`, so the two
 can be compared step by step. `assert_deterministic` checks that resets
-draw from the graph-level seed.
+draw from the graph-level seed; `reset_draw` and `assert_fills_box` check
+what they draw.
 """
 
 import gymnasium
@@ -93,6 +94,28 @@ def replay(env, run):
   outputs = tf.while_loop(lambda t, *_: t < num_steps, body, (0,) + arrays,
                           parallel_iterations=1)
   return [array.stack() for array in outputs[1:]]
+
+
+def reset_draw(make_env, seed=0):
+  """Observations [N, ...] and states [N, S] of a reset of `make_env()`."""
+  with tf.Graph().as_default():
+    tf.set_random_seed(seed)
+    env = make_env()
+    observ = env.reset()
+    with tf.Session(config=session_config()) as sess:
+      sess.run(tf.local_variables_initializer())
+      return sess.run([observ, env.state])
+
+
+def assert_fills_box(states, low, high):
+  """States [N, S] lie in [low, high] and come within 1% of its width of
+  both ends in every coordinate: N uniform draws miss an end by that much
+  with probability 0.99^N (4e-5 for N = 1000)."""
+  low, high = np.asarray(low, np.float64), np.asarray(high, np.float64)
+  gap = 0.01 * (high - low)
+  assert np.all((states >= low) & (states <= high))
+  assert np.all(states.min(0) <= low + gap), states.min(0)
+  assert np.all(states.max(0) >= high - gap), states.max(0)
 
 
 def _seeded_states(make_env, seed):
