@@ -3,11 +3,11 @@ r"""Exports the policy of a training run: a small logdir that evaluates.
   python scripts/export_policy.py --logdir=/tmp/runs/dqn_pong/seed_0 \
       --out=results/dqn_pong
 
-Writes to `--out` the run's `graphrl.json`, a checkpoint of the policy
-weights of its latest checkpoint alone (no optimizer slots, target network,
-counters or replay buffer; the Nature DQN's is 6.8 MB) under the step it
-was saved at, and copies of the run's records (episodes.csv,
-evaluations.csv, games.csv), so that
+Writes to `--out` the run's `graphrl.json`, the policy weights alone of its
+latest checkpoint or of the kept checkpoint of `--step` (no optimizer
+slots, target network, counters or replay buffer; the Nature DQN's are 6.8
+MB) as a checkpoint of that step, and the run's records up to that step
+(episodes.csv, evaluations.csv, games.csv), so that
 
   python -m graphrl.evaluate --logdir=results/dqn_pong
   python scripts/plot_curves.py --logdirs=results/dqn_pong --out=curve.png
@@ -31,6 +31,8 @@ from graphrl.training import saved_runs
 FLAGS = flags.FLAGS
 flags.DEFINE_string('logdir', None, 'Logdir of the training run to export.')
 flags.DEFINE_string('out', None, 'Directory to write; must be new or empty.')
+flags.DEFINE_integer('step', None, 'Step of the checkpoint to export; '
+                     'default the latest.')
 
 RECORDS = (episode_log.FILENAME, episode_log.EVALUATIONS_FILENAME,
            episode_log.GAMES_FILENAME)
@@ -51,13 +53,14 @@ def main(argv):
                                       must_match=('agent', 'env'))
   export = checkpoints.CheckpointManager(FLAGS.out, saver, metadata, keep=1)
   with tf.Session(config=session_config()) as sess:
-    step = run.restore(sess)
+    step = run.restore(sess, FLAGS.step)
     cli.require(step is not None, '%s holds no checkpoint' % FLAGS.logdir)
     path = export.save(sess, step)
   for name in RECORDS:
     source = os.path.join(FLAGS.logdir, name)
     if os.path.exists(source):
       shutil.copyfile(source, os.path.join(FLAGS.out, name))
+      episode_log.StepLog(FLAGS.out, name).truncate_after(step)
   size = sum(os.path.getsize(os.path.join(os.path.dirname(path), name))
              for name in os.listdir(os.path.dirname(path)))
   print('Exported the policy of step %d (%.1f MB) to %s.' % (

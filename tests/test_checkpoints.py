@@ -54,7 +54,7 @@ def _save_steps(logdir, steps, keep=3, metadata=None):
   return manager
 
 
-def _restore(logdir, metadata=None, **model_kwargs):
+def _restore(logdir, metadata=None, step=None, **model_kwargs):
   """Restores into a fresh graph; returns (step, ref value, resource value)."""
   with tf.Graph().as_default():
     ref, resource, _, _, saver = _model(**model_kwargs)
@@ -62,7 +62,7 @@ def _restore(logdir, metadata=None, **model_kwargs):
                                             metadata or METADATA)
     with tf.Session(config=session_config()) as sess:
       sess.run(tf.global_variables_initializer())
-      step = manager.restore(sess)
+      step = manager.restore(sess, step)
       return (step,) + tuple(sess.run([ref, resource]))
 
 
@@ -104,6 +104,18 @@ def test_state_file_is_relative_so_a_logdir_can_move(tmp_path, monkeypatch):
   os.rename('runs', 'moved')
   assert tf.train.latest_checkpoint(str(tmp_path / 'moved/a/checkpoints')) == (
       str(tmp_path / 'moved/a/checkpoints/ckpt-20/ckpt'))
+
+
+def test_restores_the_checkpoint_of_a_kept_step(tmp_path):
+  _save_steps(str(tmp_path), [10, 20, 30])
+  step, ref, resource = _restore(str(tmp_path), step=20)
+  assert step == 20
+  np.testing.assert_array_equal(ref, [20] * 3)
+  assert resource == 7
+  with pytest.raises(checkpoints.CheckpointError,
+                     match=r'holds no checkpoint of step 25 \(it holds: '
+                     r'10, 20, 30\)'):
+    _restore(str(tmp_path), step=25)
 
 
 def test_metadata_written_on_first_save(tmp_path):

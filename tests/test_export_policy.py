@@ -61,6 +61,29 @@ def test_exports_the_policy_weights_alone_and_the_records(run, tmp_path):
   assert '"checkpoint_step": 400' in evaluation.stdout
 
 
+def test_exports_the_checkpoint_of_a_step_and_the_records_up_to_it(
+    run, tmp_path):
+  out = str(tmp_path / 'export')
+  process = _python(SCRIPT, '--logdir=' + run, '--out=' + out, '--step=200')
+  assert process.returncode == 0, process.stderr
+  assert sorted(os.listdir(os.path.join(out, 'checkpoints'))) == [
+      'checkpoint', 'ckpt-200']
+  with open(os.path.join(out, 'episodes.csv'), encoding='utf-8') as f:
+    steps = [int(line.split(',')[0]) for line in f.readlines()[1:]]
+  with open(os.path.join(run, 'episodes.csv'), encoding='utf-8') as f:
+    all_steps = [int(line.split(',')[0]) for line in f.readlines()[1:]]
+  assert steps == [step for step in all_steps if step <= 200]
+  assert len(steps) < len(all_steps)
+
+
+def test_a_step_without_a_checkpoint_is_a_one_line_error(run, tmp_path):
+  out = tmp_path / 'export'
+  process = _python(SCRIPT, '--logdir=' + run, '--out=%s' % out, '--step=300')
+  assert_one_line_error(process, 'holds no checkpoint of step 300',
+                        'it holds: 200, 400')
+  assert not out.exists()
+
+
 def test_a_non_empty_out_is_refused_and_left_alone(run, tmp_path):
   (tmp_path / 'notes.txt').write_text('mine')
   process = _python(SCRIPT, '--logdir=' + run, '--out=%s' % tmp_path)

@@ -111,24 +111,31 @@ class CheckpointManager:
     """The Saver prefix of the checkpoint of `step`."""
     return os.path.join(self._directory, 'ckpt-%d' % step, _PREFIX)
 
-  def restore(self, sess):
-    """Restores the latest checkpoint, if any, into `sess`.
+  def restore(self, sess, step=None):
+    """Restores the latest checkpoint, or that of `step`, into `sess`.
 
     Args:
       sess: a `tf.Session` on the graph of the saver.
+      step: the step of a kept checkpoint; None for the latest.
 
     Returns:
       The step of the restored checkpoint, or None when there is none.
 
     Raises:
-      CheckpointError: the logdir holds a run with other metadata, or the
-        latest checkpoint is unreadable or does not fit the graph.
+      CheckpointError: the logdir holds a run with other metadata, holds
+        no checkpoint of `step`, or the checkpoint is unreadable or does not
+        fit the graph.
     """
     self._check_metadata()
     steps = self.steps()
+    if step is not None and step not in steps:
+      raise CheckpointError('%s holds no checkpoint of step %d (it holds: %s)'
+                            % (self._directory, step, ', '.join(
+                                map(str, steps)) or 'none'))
     if not steps:
       return None
-    path = self.path(steps[-1])
+    step = steps[-1] if step is None else step
+    path = self.path(step)
     try:
       self._saver.restore(sess, path)
     except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as error:
@@ -136,11 +143,12 @@ class CheckpointManager:
           'checkpoint %s does not fit this model (%s); was it written with '
           'other settings?' % (path, _reason(error))) from error
     except (tf.errors.OpError, ValueError) as error:
-      older = ', '.join('ckpt-%d' % step for step in steps[:-1]) or 'none'
+      older = ', '.join('ckpt-%d' % older for older in steps
+                        if older < step) or 'none'
       raise CheckpointError(
           'checkpoint %s is unreadable (%s); move it away to resume from an '
           'older one (%s)' % (path, _reason(error), older)) from error
-    return steps[-1]
+    return step
 
   def save(self, sess, step):
     """Saves the variables as the checkpoint of `step`.
