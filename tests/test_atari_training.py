@@ -33,6 +33,17 @@ def _run(module, *args):
   return json.loads(process.stdout.strip().splitlines()[-1]), process.stdout
 
 
+def _reader(logdir, step):
+  return tf.train.load_checkpoint(
+      os.path.join(logdir, 'checkpoints', 'ckpt-%d' % step, 'ckpt'))
+
+
+def _checkpoint(logdir, step):
+  reader = _reader(logdir, step)
+  return {name: reader.get_tensor(name)
+          for name in reader.get_variable_to_shape_map()}
+
+
 def test_pong_trains_checkpoints_resumes_and_evaluates(tmp_path):
   logdir = str(tmp_path / 'pong')
   first, _ = _run('graphrl.train', *TINY, '--num_steps=300',
@@ -68,20 +79,11 @@ def test_a2c_with_the_a3c_network_trains_resumes_and_evaluates(tmp_path):
   second, output = _run('graphrl.train', *tiny, '--num_steps=200')
   assert 'Resuming from the checkpoint of step %d.' % first['steps'] in output
   assert second['steps'] >= 200
-  reader = tf.train.load_checkpoint(os.path.join(
-      logdir, 'checkpoints', 'ckpt-%d' % second['steps'], 'ckpt'))
-  shapes = reader.get_variable_to_shape_map()
+  shapes = _reader(logdir, second['steps']).get_variable_to_shape_map()
   assert shapes['a2c/torso/conv1/weights'] == [8, 8, 4, 16]
   assert shapes['a2c/recurrent/state'] == [2, 256]
   result, _ = _run('graphrl.evaluate', '--logdir=' + logdir, '--episodes=1')
   assert -21 <= result['mean_return'] <= 21
-
-
-def _checkpoint(logdir, step):
-  reader = tf.train.load_checkpoint(
-      os.path.join(logdir, 'checkpoints', 'ckpt-%d' % step, 'ckpt'))
-  return {name: reader.get_tensor(name)
-          for name in reader.get_variable_to_shape_map()}
 
 
 def test_two_thread_runs_of_a_seed_are_identical(tmp_path):
