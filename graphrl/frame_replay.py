@@ -39,12 +39,27 @@ channels of s_t and s'_t that may differ from the rebuilt stacks:
 and sampleable_t = (m_t = 0 and (d_t = 0 or m'_t = 0)). E.g. stacks padded
 with zeros lose the first F - 1 transitions of each episode.
 
+With `n_step` = n > 1 a sampled transition is the n-step one of Sutton &
+Barto (Section 7.1), as in Rainbow (Hessel et al., 2018): for a valid step t,
+
+  m  = the most steps 1 <= m <= n such that steps t .. t + m - 2 do not
+       terminate (d != 0) and steps t + 1 .. t + m - 1 are sampleable with
+       their s' stored (d = 0 or f_{t+i+1} written),
+  r  = sum_{i<m} gamma^i r_{t+i},
+  s' = s'_{t+m-1},   d = gamma^(m-1) d_{t+m-1},
+
+so that DQN's y = r + gamma d max_a' Q_T(s', a') is the m-step target
+sum_{i<m} gamma^i r_{t+i} + gamma^m d_{t+m-1} max_a' Q_T(s'_{t+m-1}, a').
+Steps near the newest one, an episode end or a truncation get m < n.
+
 The storage, write index and per-stream state are non-trainable resource
 variables on the host in the buffer's variable scope, in GLOBAL_VARIABLES,
 so a `tf.train.Saver` checkpoints them with the model.
 """
 
 import numbers
+
+import numpy as np
 
 from graphrl import replay
 from graphrl.compat import tf
@@ -59,7 +74,7 @@ class FrameReplayBuffer(object):
   """A circular buffer of stacked-frame transitions, one frame per step."""
 
   def __init__(self, observation_shape, capacity, num_streams=1,
-               name='frame_replay'):
+               n_step=1, gamma=1., name='frame_replay'):
     """Creates the storage variables, zero-initialized.
 
     Args:
@@ -72,14 +87,20 @@ class FrameReplayBuffer(object):
         frames).
       num_streams: number of parallel environments written by
         `append_batch`.
+      n_step: n, the most steps of a sampled transition's return.
+      gamma: the discount of its rewards, in [0, 1].
       name: default name of the variable scope (made unique).
 
     Raises:
-      ValueError: for a bad shape, template, capacity or num_streams.
+      ValueError: for a bad shape, template, capacity, num_streams, n_step
+        or gamma.
     """
     shape = _observation_shape(observation_shape)
     replay.check_int('num_streams', num_streams, 1)
     replay.check_int('capacity', capacity, 1)
+    replay.check_int('n_step', n_step, 1)
+    if not 0 <= gamma <= 1:
+      raise ValueError('gamma must lie in [0, 1], got {!r}'.format(gamma))
     if capacity % num_streams:
       raise ValueError('capacity {} must be a multiple of num_streams {}'
                        .format(capacity, num_streams))
@@ -92,6 +113,8 @@ class FrameReplayBuffer(object):
     self._shape = shape
     self._capacity = capacity
     self._num_streams = num_streams
+    self._n_step = n_step
+    self._gamma = float(gamma)
     with tf.device(_DEVICE), tf.variable_scope(None, default_name=name):
       variable = replay.storage_variable
       self._frames = variable('frames', [capacity] + shape[:2], tf.uint8)
@@ -220,8 +243,9 @@ class FrameReplayBuffer(object):
     valid one (rejection sampling); only if all are invalid it draws from
     the valid steps counted over the whole buffer. Either way each
     transition is uniform over the valid steps. For a terminal transition
-    (d = 0), s' repeats f_t as its newest frame. Running it raises
-    InvalidArgumentError on an empty buffer or without a valid step.
+    (d = 0), s' repeats f_t as its newest frame. With n_step > 1 the
+    transitions are the n-step ones of the module docstring. Running it
+    raises InvalidArgumentError on an empty buffer or without a valid step.
 
     Args:
       amount: number of transitions B, an int >= 1.
@@ -250,7 +274,7 @@ class FrameReplayBuffer(object):
     time, stream = tf.cond(
         tf.reduce_all(accepted), lambda: (time, stream),
         lambda: self._fallback(time, stream, accepted, steps, oldest))
-    return self._transitions(time, stream)
+    return self._transitions(time, stream, steps)
 
   def valid_rows(self):
     """Returns the rows that `sample` may draw, int64 [K], oldest first."""
@@ -320,12 +344,27 @@ class FrameReplayBuffer(object):
     return (tf.where(accepted, time, oldest + position // self._num_streams),
             tf.where(accepted, stream, position % self._num_streams))
 
-  def _transitions(self, time, stream):
+  def _transitions(self, time, stream, steps):
     """Gathers (s, a, r, s', d) of valid steps `time` [B] of `stream` [B]."""
-    frames = self._shape[-1]
     rows = self._rows(time, stream)
+    action = tf.cast(tf.gather(self._action, rows), tf.int64)
+    reward = tf.gather(self._reward, rows)
     discount = tf.gather(self._discount, rows)
-    # Steps t - F + 1 .. t of s_t, left-padded at the latest first step e.
+    observ, next_observ = self._stacks(time, stream, discount)
+    if self._n_step > 1:
+      last, reward, discount = self._n_step_return(time, stream, steps)
+      _, next_observ = self._stacks(last, stream,
+                                    tf.gather(self._discount,
+                                              self._rows(last, stream)))
+    return observ, action, reward, next_observ, discount
+
+  def _stacks(self, time, stream, discount):
+    """s_t and s'_t, uint8 [B, H, W, F], of valid steps `time` [B].
+
+    Channel k of s_t is step t - F + 1 + k, left-padded at the latest first
+    step; s'_t appends f_{t+1}, or repeats f_t where d_t = 0.
+    """
+    frames = self._shape[-1]
     window = time[:, None] + tf.range(1 - frames, 1, dtype=tf.int64)[None]
     first = tf.gather(self._first, self._rows(window, stream[:, None]))
     start = tf.reduce_max(
@@ -336,12 +375,38 @@ class FrameReplayBuffer(object):
     after = tf.where(tf.equal(discount, 0.), time, time + 1)
     window = tf.concat([window, after[:, None]], 1)
     stacks = tf.gather(self._frames, self._rows(window, stream[:, None]))
-    observ, next_observ = (  # [B, F, H, W] -> [B, H, W, F]
+    return (  # [B, F, H, W] -> [B, H, W, F]
         tf.transpose(part, [0, 2, 3, 1]) for part in (stacks[:, :-1],
                                                       stacks[:, 1:]))
-    action = tf.cast(tf.gather(self._action, rows), tf.int64)
-    return (observ, action, tf.gather(self._reward, rows), next_observ,
-            discount)
+
+  def _n_step_return(self, time, stream, steps):
+    """(t + m - 1, r, d) of the n-step transitions of valid steps `time`.
+
+    Returns int64 [B] and float32 [B], [B]: the step whose s' ends each
+    transition, the discounted reward sum and gamma^(m-1) d_{t+m-1}.
+    """
+    n = self._n_step
+    ahead = time[:, None] + tf.range(n, dtype=tf.int64)[None]  # [B, n]
+    rows = self._rows(ahead, stream[:, None])
+    reward = tf.gather(self._reward, rows)
+    discount = tf.gather(self._discount, rows)
+    ends = tf.equal(discount, 0.)
+    # Step t + i (i >= 1) extends the transition: sampleable, its s' stored,
+    # and step t + i - 1 did not terminate (with its s' stored, so step
+    # t + i is written: rows past the newest step are never read).
+    extends = tf.logical_and(tf.gather(self._sampleable, rows),
+                             tf.logical_or(ends, ahead + 1 < steps))
+    extends = tf.logical_and(extends[:, 1:], tf.logical_not(ends[:, :-1]))
+    included = tf.concat([  # [B, n]: steps t .. t + m - 1
+        tf.ones_like(time[:, None], tf.float32),
+        tf.math.cumprod(tf.cast(extends, tf.float32), axis=1)], 1)
+    powers = tf.constant(self._gamma ** np.arange(n), tf.float32)
+    length = tf.cast(tf.reduce_sum(included, 1), tf.int64)  # m [B]
+    last = tf.stack([tf.range(tf.size(time, out_type=tf.int64)),
+                     length - 1], 1)
+    return (time + length - 1,
+            tf.reduce_sum(included * powers * reward, 1),
+            tf.gather(powers, length - 1) * tf.gather_nd(discount, last))
 
   def _convert(self, transition):
     """Converts and checks (observ, action, reward, next_observ, discount)."""

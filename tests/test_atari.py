@@ -224,6 +224,29 @@ def test_fire_reset_presses_fire_after_reset():
   np.testing.assert_array_equal(observation, _frame(1))
 
 
+@pytest.mark.parametrize('on_life_loss', [False, True])
+def test_fire_reset_after_a_lost_life(on_life_loss):
+  # Lives 2, 2, 1, 1, 1, 0: the reset's FIRE is frame 1, frame 2 loses a
+  # life; with on_life_loss FIRE follows at once (frame 3, reward 4 + 8).
+  env = atari.FireReset(FakeAle(lives=(2, 2, 1, 1, 1, 0),
+                                rewards=[1., 4., 8., 16., 32.]),
+                        on_life_loss=on_life_loss)
+  env.reset()
+  observation, reward, _, _, info = env.step(_RIGHT)
+  assert info['lives'] == 1
+  if on_life_loss:
+    assert env.unwrapped.log == ['reset', 1, _RIGHT, 1]
+    assert reward == 12.
+    np.testing.assert_array_equal(observation, _frame(3))
+  else:
+    assert env.unwrapped.log == ['reset', 1, _RIGHT]
+    assert reward == 4.
+  # The game over (frame 5 or 4 -> 0 lives) is no life to FIRE into.
+  while not env.step(_RIGHT)[2]:
+    pass
+  assert env.unwrapped.log[-1] == _RIGHT
+
+
 def test_fire_reset_rejects_game_without_fire():
   with pytest.raises(ValueError, match='FIRE'):
     atari.FireReset(FakeAle(meanings=('NOOP', 'RIGHT')))
@@ -287,11 +310,14 @@ def test_load_atari_evaluation_keeps_raw_rewards_and_lives():
   env = atari.load_atari(_FAKE_ID, seed=0, training=False, frame_skip=2,
                          noop_max=1, lives=(2,) * 5 + (1,) * 5 + (0,),
                          rewards=[5.] * 10)
+  fake = env.gym_env.unwrapped
   env.reset()
   step = env.step(_RIGHT)
-  # Frames 4, 5: raw r = 5 + 5 = 10; the lost life does not end the episode.
+  # Frames 4, 5: raw r = 5 + 5; frame 5 loses a life, which does not end
+  # the episode: FIRE follows (frames 6, 7), r = 10 + 10.
   assert (step.step_type, step.reward, step.discount) == (
-      ts.StepType.MID, 10., 1.)
+      ts.StepType.MID, 20., 1.)
+  assert fake.log == ['reset', 0, 1, 1, 2, 2, 1, 1]
 
 
 def test_load_atari_rejects_bad_arguments():

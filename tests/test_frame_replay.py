@@ -344,6 +344,101 @@ def test_random_episodes_match_appended_transitions(sess, streams):
   _check_drawn(_draw(sess, sample, runs=100), append.appended, expected)
 
 
+def _n_step_draws(sess, episodes):
+  """{action: (r, s', d)} of the 3-step transitions (gamma 1/2) drawn from
+  a buffer of `episodes`, and the appended transitions."""
+  buffer = frame_replay.FrameReplayBuffer(_SHAPE, 16, n_step=3, gamma=0.5)
+  append = _Appender(buffer)
+  sample = buffer.sample(16)
+  sess.run(tf.global_variables_initializer())
+  for transition in [t for episode in episodes for t in episode]:
+    append(sess, transition)
+  drawn = {}
+  for observ, action, reward, next_observ, discount in _draw(sess, sample):
+    np.testing.assert_array_equal(observ, append.appended[action][0])
+    drawn[action] = (reward, next_observ, discount)
+  return drawn, append.appended
+
+
+def test_n_step_returns_stop_at_a_termination(sess):
+  # Episode A: t = 0..4, r_t = 1 + t, terminates at t = 4; episode B from
+  # t = 5, r_5 = 10, r_6 = 11; t = 6 is the newest. With gamma 1/2:
+  #   t = 0: 1 + 2/2 + 3/4 = 2.75,  s'_2, d = 1/4
+  #   t = 1: 2 + 3/2 + 4/4 = 4.5,   s'_3, d = 1/4
+  #   t = 2: 3 + 4/2 + 5/4 = 6.25,  s'_4, d = 0 (terminal, no bootstrap)
+  #   t = 3: 4 + 5/2 = 6.5 (m = 2, A ends),            s'_4, d = 0
+  #   t = 4: 5,                     s'_4, d = 0
+  #   t = 5: 10 (m = 1: s'_6 is not stored yet),       s'_5, d = 1
+  drawn, appended = _n_step_draws(sess, [
+      _episode([1, 2, 3, 4, 5, 6], 0, end='terminated', reward=1.),
+      _episode([7, 8, 9], 5, reward=10.)])
+  expected = {0: (2.75, 2, .25), 1: (4.5, 3, .25), 2: (6.25, 4, 0.),
+              3: (6.5, 4, 0.), 4: (5., 4, 0.), 5: (10., 5, 1.)}
+  assert sorted(drawn) == sorted(expected)
+  terminal_next = _stack(3, 4, 5, 5)  # s'_4 = [s_4[..., 1:], f_4]
+  for action, (reward, last, discount) in expected.items():
+    got_reward, got_next, got_discount = drawn[action]
+    assert (got_reward, got_discount) == (reward, discount), action
+    np.testing.assert_array_equal(
+        got_next, appended[last][3] if discount else terminal_next)
+
+
+def test_n_step_returns_stop_before_a_truncation(sess):
+  # Episode A (frames 1..4, r_t = 1 + t) is truncated at t = 2, whose s'
+  # is never stored; episode B (t = 3, 4) follows. 3-step, gamma 1/2:
+  #   t = 0: 1 + 2/2 = 2 (m = 2: step 2 is not sampleable), s'_1, d = 1/2
+  #   t = 1: 2 (m = 1),  s'_1, d = 1
+  #   t = 3: 10 (m = 1: s'_4 is not stored yet),  s'_3, d = 1
+  drawn, appended = _n_step_draws(sess, [
+      _episode([1, 2, 3, 4], 0, end='truncated', reward=1.),
+      _episode([9, 10, 11], 3, reward=10.)])
+  expected = {0: (2., 1, .5), 1: (2., 1, 1.), 3: (10., 3, 1.)}
+  assert sorted(drawn) == sorted(expected)
+  for action, (reward, last, discount) in expected.items():
+    got_reward, got_next, got_discount = drawn[action]
+    assert (got_reward, got_discount) == (reward, discount), action
+    np.testing.assert_array_equal(got_next, appended[last][3])
+
+
+def test_random_episodes_n_step_transitions(sess):
+  # Two streams of random episodes over a wrapped buffer; each draw is
+  # checked against the m-step transition built from the episode records:
+  # step t + i extends it while it is in t's episode, not a truncation, and
+  # has its s' stored (terminal, or t + i + 1 < steps).
+  rng, n, gamma = np.random.default_rng(3), 3, 0.9
+  shape, slots, steps, streams = (3, 2, 4), 30, 70, 2
+  buffer = frame_replay.FrameReplayBuffer(shape, slots * streams, streams,
+                                          n_step=n, gamma=gamma)
+  append = _Appender(buffer)
+  sample = buffer.sample(64)
+  sess.run(tf.global_variables_initializer())
+  records = _random_streams(rng, steps, streams, shape)
+  for t in range(steps):
+    append(sess, *[records[s][t][0] for s in range(streams)])
+  lengths = set()
+  for observ, action, reward, next_observ, discount in _draw(sess, sample,
+                                                             runs=20):
+    t, stream = divmod(int(action), streams)
+    episode = records[stream]
+    m = 1
+    while m < n and t + m < steps:
+      transition, start, truncated = episode[t + m]
+      if (start != episode[t][1] or truncated or
+          (transition[4] and t + m + 1 >= steps)):
+        break
+      m += 1
+    lengths.add(m)
+    last = episode[t + m - 1][0]
+    np.testing.assert_array_equal(observ, episode[t][0][0])
+    np.testing.assert_allclose(reward, sum(
+        gamma ** i * episode[t + i][0][2] for i in range(m)), rtol=1e-5)
+    np.testing.assert_allclose(discount, gamma ** (m - 1) * last[4],
+                               rtol=1e-6)
+    if last[4]:
+      np.testing.assert_array_equal(next_observ, last[3])
+  assert lengths == {1, 2, 3}
+
+
 class _FrameDQN(dqn.DQNAgent):
   """DQN with a `FrameReplayBuffer` built from the same template."""
 
@@ -353,11 +448,16 @@ class _FrameDQN(dqn.DQNAgent):
         num_streams=self.config.num_envs)
 
 
-def test_drop_in_for_dqn(sess):
+@pytest.mark.parametrize('network,weights', [('nature', 1686180),
+                                              ('a3c', 677172)])
+def test_drop_in_for_dqn(sess, network, weights):
+  # weights: the Q-network's parameter count with 4 actions (test_networks).
   agent = _FrameDQN(
       envs.ArraySpec((84, 84, 4), np.uint8),
       envs.BoundedArraySpec((), np.int64, 0, 3),
-      dqn.DQNConfig(network='nature', batch_size=2, replay_capacity=10))
+      dqn.DQNConfig(network=network, batch_size=2, replay_capacity=10))
+  assert sum(np.prod(v.shape.as_list())
+             for v in agent.policy_variables) == weights
   sess.run(tf.global_variables_initializer())
   stacker = atari.FrameStacker(4)
   observ = stacker.reset(np.full([84, 84], 1, np.uint8))
@@ -381,6 +481,10 @@ def test_validation():
     frame_replay.FrameReplayBuffer(_SHAPE, 8, num_streams=2)
   with pytest.raises(ValueError, match='capacity'):
     frame_replay.FrameReplayBuffer(_SHAPE, 0)
+  with pytest.raises(ValueError, match='n_step'):
+    frame_replay.FrameReplayBuffer(_SHAPE, 8, n_step=0)
+  with pytest.raises(ValueError, match='gamma'):
+    frame_replay.FrameReplayBuffer(_SHAPE, 8, n_step=3, gamma=1.5)
   with pytest.raises(ValueError, match=r'\[H, W, F\]'):
     frame_replay.FrameReplayBuffer((84, 84), 8)
   with pytest.raises(ValueError, match=r'\[H, W, F\]'):

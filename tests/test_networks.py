@@ -90,6 +90,17 @@ def test_nature_q_network_parameter_count(graph):
   assert count == 1687206
 
 
+def test_a3c_q_network_parameter_count(graph):
+  del graph
+  q = networks.a3c_q_values(tf.zeros([2, 84, 84, 4], tf.uint8), 6, 'q')
+  assert q.shape.as_list() == [2, 6]
+  count = sum(np.prod(v.shape.as_list()) for v in networks.get_variables('q'))
+  # conv1: 8*8*4*16 + 16 = 4112;    conv2: 4*4*16*32 + 32 = 8224;
+  # fc: 2592*256 + 256 = 663808;    q: 256*6 + 6 = 1542;
+  # total = 4112 + 8224 + 663808 + 1542, 40% of the Nature network's.
+  assert count == 677686
+
+
 def test_uint8_frames_are_scaled(sess):
   # Frames of 255 (uint8) and 1.0 (float) must give the same features.
   from_uint8 = networks.a3c_torso(tf.fill([1, 84, 84, 1], np.uint8(255)), 't')

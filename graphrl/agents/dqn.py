@@ -18,7 +18,11 @@ a `tf.while_loop` through `explore`, `store_batch` and `train_step`):
           one Adam or (the Nature DQN's) centered RMSProp step
 
 Replay is uniform, prioritized (Schaul et al., 2015), or uniform over
-stacked Atari frames stored once (`graphrl.frame_replay`, 'frames').
+stacked Atari frames stored once (`graphrl.frame_replay`, 'frames'). With
+frames, `n_step` = n > 1 trains on n-step transitions (Sutton & Barto,
+Section 7.1; Hessel et al., 2018): r = sum_{i<m} gamma^i r_{t+i}, s' =
+s'_{t+m-1} and discount gamma^(m-1) d_{t+m-1}, m <= n cut at an episode end,
+so y = sum_{i<m} gamma^i r_{t+i} + gamma^m d_{t+m-1} max_a' Q_T(s', a').
 
 The target network Q_T is, by `target_update`:
   'ema':  the lecture's ExponentialMovingAverage shadow of Q, bound to the
@@ -55,6 +59,10 @@ TARGET_UPDATES = ('ema', 'hard', 'soft')
 REPLAYS = ('uniform', 'prioritized', 'frames')
 EPSILON_SCHEDULES = ('exponential', 'linear')
 OPTIMIZERS = ('adam', 'rmsprop')
+# 'nature': the Nature DQN (Mnih et al., 2015); 'a3c': the smaller network of
+# the first DQN paper (Mnih et al., 2013) that A3C reuses, about a third of
+# the Nature network's multiply-adds per frame.
+NETWORKS = ('mlp', 'nature', 'a3c')
 # The Nature DQN's RMSProp (Mnih et al., 2015): squared-gradient decay 0.95,
 # epsilon 0.01, centered (the gradient's running mean is subtracted).
 RMSPROP_DECAY = 0.95
@@ -64,7 +72,7 @@ RMSPROP_EPSILON = 0.01
 @dataclasses.dataclass(frozen=True)
 class DQNConfig:
   """Hyperparameters of `DQNAgent`; the defaults solve CartPole-v1."""
-  network: str = 'mlp'                 # 'mlp' or 'nature' (Atari frames)
+  network: str = 'mlp'                 # or 'nature', 'a3c' (Atari frames)
   hidden_sizes: tuple = (64, 64)       # of the 'mlp' network
   optimizer: str = 'adam'              # or 'rmsprop', the Nature DQN's
   learning_rate: float = 1e-3
@@ -73,6 +81,7 @@ class DQNConfig:
   batch_size: int = 64
   replay_capacity: int = 50000
   replay: str = 'uniform'              # or 'prioritized', or 'frames' (Atari)
+  n_step: int = 1                      # return steps; > 1 needs 'frames'
   priority_exponent: float = 0.6       # alpha; sampling temperature 1/alpha
   priority_beta: float = 0.4           # IS exponent, annealed to 1
   priority_epsilon: float = 1e-6       # p = |td| + epsilon
@@ -99,14 +108,18 @@ class DQNConfig:
         (self.replay_capacity % max(self.num_envs, 1) == 0,
          'replay_capacity (%d) must be a multiple of num_envs (%d)' % (
              self.replay_capacity, self.num_envs)),
-        (self.network in ('mlp', 'nature'),
-         "network must be 'mlp' or 'nature', got %r" % self.network),
+        (self.network in NETWORKS,
+         'network must be one of %s, got %r' % (NETWORKS, self.network)),
         (self.learning_rate > 0,
          'learning_rate must be positive, got %r' % self.learning_rate),
         (self.optimizer in OPTIMIZERS,
          'optimizer must be one of %s, got %r' % (OPTIMIZERS, self.optimizer)),
         (self.replay in REPLAYS,
          'replay must be one of %s, got %r' % (REPLAYS, self.replay)),
+        (isinstance(self.n_step, int) and self.n_step >= 1,
+         'n_step must be a positive int, got %r' % (self.n_step,)),
+        (self.n_step == 1 or self.replay == 'frames',
+         "n_step > 1 needs replay 'frames', got replay %r" % self.replay),
         (self.target_update in TARGET_UPDATES,
          'target_update must be one of %s, got %r' % (
              TARGET_UPDATES, self.target_update)),
@@ -210,6 +223,8 @@ class DQNAgent:
   def _network(self, observ, name):
     if self.config.network == 'nature':
       return networks.nature_q_values(observ, self.num_actions, name)
+    if self.config.network == 'a3c':
+      return networks.a3c_q_values(observ, self.num_actions, name)
     return networks.mlp(tf.cast(observ, tf.float32), self.config.hidden_sizes,
                         self.num_actions, name)
 
@@ -237,9 +252,13 @@ class DQNAgent:
   def _make_buffer(self):
     """Uniform, prioritized, or uniform over frames stored once (Atari)."""
     c = self.config
+    if c.replay == 'frames':
+      self.buffer = frame_replay.FrameReplayBuffer(
+          self.transition, c.replay_capacity, num_streams=c.num_envs,
+          n_step=c.n_step, gamma=c.gamma)
+      return
     buffer_class = {'uniform': replay.ReplayBuffer,
-                    'prioritized': replay.PrioritizedReplayBuffer,
-                    'frames': frame_replay.FrameReplayBuffer}[c.replay]
+                    'prioritized': replay.PrioritizedReplayBuffer}[c.replay]
     self.buffer = buffer_class(self.transition, c.replay_capacity,
                                num_streams=c.num_envs)
 

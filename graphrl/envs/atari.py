@@ -9,7 +9,10 @@ them:
   MaxAndSkip     repeats an action `skip` times, sums the rewards and
                  returns the max over the last two frames.
   EpisodicLife   (training) a lost life ends the episode, the game goes on.
-  FireReset      presses FIRE after each reset (games that need it).
+  FireReset      presses FIRE after each reset (games that need it) and,
+                 in evaluation, after each lost life: training starts every
+                 life with FIRE (a lost life ends the episode, the next one
+                 starts with a reset), so a policy never learns to press it.
   WarpFrame      84x84 grayscale uint8 frames.
   ClipReward     (training) r' = sign(r).
   StackFrames    the last `num_frames` frames as uint8 [84, 84, num_frames].
@@ -236,21 +239,42 @@ def needs_fire(env):
 
 
 class FireReset(gym.Wrapper):
-  """Presses FIRE (action 1) after each reset, so that play starts."""
+  """Presses FIRE (action 1) after each reset, so that play starts.
 
-  def __init__(self, env):
+  With `on_life_loss`, also after each step that loses a life without
+  ending the game; that step then returns FIRE's observation and the sum of
+  both rewards. Breakout serves a new ball only on FIRE: a policy that never
+  saw a life start without it would otherwise stall the game until its
+  frame limit.
+  """
+
+  def __init__(self, env, on_life_loss=False):
     """Raises ValueError if action 1 of `env` is not FIRE."""
     super().__init__(env)
     if not needs_fire(env):
       raise ValueError('FireReset needs a game whose action 1 is FIRE, got '
                        '%s.' % (env.unwrapped.get_action_meanings(),))
+    self._on_life_loss = on_life_loss
+    self._lives = 0
 
   def reset(self, **kwargs):
     self.env.reset(**kwargs)
     observation, _, terminated, truncated, info = self.env.step(_FIRE)
     if terminated or truncated:
       observation, info = self.env.reset(**kwargs)
+    self._lives = info.get('lives', 0)
     return observation, info
+
+  def step(self, action):
+    observation, reward, terminated, truncated, info = self.env.step(action)
+    lives = info.get('lives', 0)
+    if (self._on_life_loss and 0 < lives < self._lives and
+        not (terminated or truncated)):
+      observation, fire_reward, terminated, truncated, info = self.env.step(
+          _FIRE)
+      reward += fire_reward
+    self._lives = info.get('lives', 0)
+    return observation, reward, terminated, truncated, info
 
 
 class WarpFrame(gym.ObservationWrapper):
@@ -296,9 +320,9 @@ class StackFrames(gym.Wrapper):
             info)
 
 
-def _fire_reset_if_needed(env):
+def _fire_reset_if_needed(env, on_life_loss):
   """`env` in a `FireReset` if its game needs one, else `env`."""
-  return FireReset(env) if needs_fire(env) else env
+  return FireReset(env, on_life_loss) if needs_fire(env) else env
 
 
 def load_atari(env_id, seed=None, training=True, frame_stack=4, frame_skip=4,
@@ -313,7 +337,7 @@ def load_atari(env_id, seed=None, training=True, frame_stack=4, frame_skip=4,
     seed: seeds the first reset, and with it the no-op starts.
     training: clip rewards to sign(r) and end episodes at a lost life; the
       raw game scores are then at `pop_game_scores`. False: raw rewards,
-      whole games.
+      whole games, FIRE after a lost life where the game needs it.
     frame_stack: frames per observation.
     frame_skip: emulator frames per action.
     noop_max: at most this many no-ops after a reset.
@@ -328,7 +352,8 @@ def load_atari(env_id, seed=None, training=True, frame_stack=4, frame_skip=4,
               lambda env: MaxAndSkip(env, frame_skip)]
   if training:
     wrappers.append(EpisodicLife)
-  wrappers.append(_fire_reset_if_needed)
+  wrappers.append(
+      lambda env: _fire_reset_if_needed(env, on_life_loss=not training))
   wrappers.append(WarpFrame)
   if training:
     wrappers.append(ClipReward)
