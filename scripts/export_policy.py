@@ -4,7 +4,8 @@ r"""Exports the policy of a training run: a small logdir that evaluates.
       --out=results/dqn_pong
 
 Writes to `--out` the run's `graphrl.json`, the policy weights alone of its
-latest checkpoint or of the kept checkpoint of `--step` (no optimizer
+latest checkpoint, of the kept checkpoint of `--step` or, with `--best`, of
+its best-evaluated checkpoint (`checkpoints/best.json`) (no optimizer
 slots, target network, counters or replay buffer; the Nature DQN's are 6.8
 MB) as a checkpoint of that step, and the run's records up to that step
 (episodes.csv, evaluations.csv, games.csv), so that
@@ -33,6 +34,8 @@ flags.DEFINE_string('logdir', None, 'Logdir of the training run to export.')
 flags.DEFINE_string('out', None, 'Directory to write; must be new or empty.')
 flags.DEFINE_integer('step', None, 'Step of the checkpoint to export; '
                      'default the latest.')
+flags.DEFINE_boolean('best', False, 'Export the checkpoint of the best '
+                     'greedy evaluation instead of the latest.')
 
 RECORDS = (episode_log.FILENAME, episode_log.EVALUATIONS_FILENAME,
            episode_log.GAMES_FILENAME)
@@ -44,6 +47,8 @@ def main(argv):
   cli.require(FLAGS.out, '--out is required')
   cli.require(not os.path.exists(FLAGS.out) or not os.listdir(FLAGS.out),
               '--out=%s is not empty' % FLAGS.out)
+  cli.require(FLAGS.step is None or not FLAGS.best,
+              '--step and --best exclude each other')
   metadata = saved_runs.read_metadata(FLAGS.logdir)
   env = saved_runs.load_env(metadata, seed=0)
   agent = saved_runs.build_agent(metadata, env)
@@ -52,8 +57,14 @@ def main(argv):
   run = checkpoints.CheckpointManager(FLAGS.logdir, saver, metadata,
                                       must_match=('agent', 'env'))
   export = checkpoints.CheckpointManager(FLAGS.out, saver, metadata, keep=1)
+  step = FLAGS.step
+  if FLAGS.best:
+    best = run.best()
+    cli.require(best is not None,
+                '%s holds no evaluated checkpoint' % FLAGS.logdir)
+    step = best[0]
   with tf.Session(config=session_config()) as sess:
-    step = run.restore(sess, FLAGS.step)
+    step = run.restore(sess, step)
     cli.require(step is not None, '%s holds no checkpoint' % FLAGS.logdir)
     path = export.save(sess, step)
   for name in RECORDS:

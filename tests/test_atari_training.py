@@ -1,7 +1,7 @@
-"""Smoke test of the Atari path: a few hundred Pong steps of the Nature DQN.
+"""Smoke test of the Atari path: a few hundred Pong steps of DQN.
 
 `flags/dqn_pong.flags` shrunk to a tiny replay and run: preprocessed frames
-(`envs.load_atari`), frame-deduplicated replay, the Nature network, a
+(`envs.load_atari`), frame-deduplicated replay with 3-step returns, a
 checkpoint, a resume that continues from it, and an evaluation of whole
 games with raw scores; then `graphrl.evaluate` on the run. The flagfile's
 session runs on two threads, which must not cost reproducibility.
@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -44,10 +45,17 @@ def _checkpoint(logdir, step):
           for name in reader.get_variable_to_shape_map()}
 
 
-def test_pong_trains_checkpoints_resumes_and_evaluates(tmp_path):
-  logdir = str(tmp_path / 'pong')
-  first, _ = _run('graphrl.train', *TINY, '--num_steps=300',
-                  '--logdir=' + logdir)
+@pytest.fixture(scope='module')
+def pong_run(tmp_path_factory):
+  """A 300-step run of TINY: its logdir, summary and checkpoint values."""
+  logdir = str(tmp_path_factory.mktemp('pong'))
+  summary, _ = _run('graphrl.train', *TINY, '--num_steps=300',
+                    '--logdir=' + logdir)
+  return logdir, summary, _checkpoint(logdir, 300)
+
+
+def test_pong_trains_checkpoints_resumes_and_evaluates(pong_run):
+  logdir, first, _ = pong_run
   assert first['loop'] == 'python' and first['steps'] == 300
   with open(os.path.join(logdir, 'graphrl.json'), encoding='utf-8') as f:
     assert json.load(f)['atari_preprocessing'] is True
@@ -86,14 +94,11 @@ def test_a2c_with_the_a3c_network_trains_resumes_and_evaluates(tmp_path):
   assert -21 <= result['mean_return'] <= 21
 
 
-def test_two_thread_runs_of_a_seed_are_identical(tmp_path):
-  runs = []
-  for name in ('a', 'b'):
-    logdir = str(tmp_path / name)
-    _run('graphrl.train', *TINY, '--num_steps=300', '--threads=2',
-         '--logdir=' + logdir)
-    runs.append(_checkpoint(logdir, 300))
-  first, second = runs
+def test_two_thread_runs_of_a_seed_are_identical(pong_run, tmp_path):
+  # The flagfile's two threads; a second run must repeat the first.
+  logdir = str(tmp_path / 'again')
+  _run('graphrl.train', *TINY, '--num_steps=300', '--logdir=' + logdir)
+  first, second = pong_run[2], _checkpoint(logdir, 300)
   assert sorted(first) == sorted(second)
   assert first['dqn/train_steps'] == 50  # (300 - 100) / 4: it trained.
   for name in first:

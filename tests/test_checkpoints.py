@@ -40,17 +40,18 @@ def _model(value_shape=(3,), name='v'):
   return ref, resource, value, assign, tf.train.Saver()
 
 
-def _save_steps(logdir, steps, keep=3, metadata=None):
-  """Saves checkpoints of `steps` with `v = [step, step, step]`."""
+def _save_steps(logdir, steps, keep=3, metadata=None, scores=None):
+  """Saves checkpoints of `steps` with `v = [step, step, step]`, each with
+  its entry of `scores` (default None)."""
   with tf.Graph().as_default():
     _, _, value, assign, saver = _model()
     manager = checkpoints.CheckpointManager(
         logdir, saver, metadata or METADATA, keep=keep)
     with tf.Session(config=session_config()) as sess:
       sess.run(tf.global_variables_initializer())
-      for step in steps:
+      for step, score in zip(steps, scores or [None] * len(steps)):
         sess.run(assign, {value: [step] * 3})
-        manager.save(sess, step)
+        manager.save(sess, step, score=score)
   return manager
 
 
@@ -90,6 +91,23 @@ def test_keep_deletes_older_checkpoints(tmp_path):
   # The TF state file names the latest kept checkpoint.
   assert tf.train.latest_checkpoint(manager.directory) == manager.path(40)
   assert _restore(str(tmp_path))[0] == 40
+
+
+def test_the_best_scored_checkpoint_is_kept_until_beaten(tmp_path):
+  # keep=2; step 20 scores best (5) and outlives 30 and 40; step 50 (7)
+  # beats it, so 20 goes; 60 (no score) does not count.
+  logdir = str(tmp_path)
+  manager = _save_steps(logdir, [10, 20, 30, 40], keep=2,
+                        scores=[1., 5., 3., None])
+  assert manager.steps() == [20, 30, 40]
+  assert manager.best() == (20, 5.)
+  with open(os.path.join(manager.directory, 'checkpoint')) as f:
+    assert 'all_model_checkpoint_paths: "ckpt-20/ckpt"' in f.read()
+  np.testing.assert_array_equal(_restore(logdir, step=20)[1], [20] * 3)
+  assert _restore(logdir)[0] == 40  # Resuming takes the latest.
+  manager = _save_steps(logdir, [50, 60], keep=2, scores=[7., None])
+  assert manager.steps() == [50, 60]
+  assert manager.best() == (50, 7.)
 
 
 def test_state_file_is_relative_so_a_logdir_can_move(tmp_path, monkeypatch):

@@ -1,5 +1,6 @@
 """Tests of the DQN agent's graph and its training loop on a user env."""
 
+import csv
 import sys
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from graphrl.agents import dqn
 from graphrl.compat import tf
 from graphrl import envs
+from graphrl.training import checkpoints
 from graphrl.training import off_policy
 from toy_envs import Corridor
 from toy_envs import CORRIDOR_LENGTH
@@ -22,14 +24,24 @@ def test_trains_on_a_user_environment(tmp_path, graph):
   agent = dqn.DQNAgent(env.observation_spec(), env.action_spec(), config)
   eval_env = envs.BatchedPyEnvironment([Corridor() for _ in range(3)])
   loop = off_policy.LoopConfig(num_steps=1500, learning_starts=100,
-                               eval_every=0, eval_episodes=3,
-                               checkpoint_every=10**6, progress_every_s=1e6)
+                               eval_every=500, eval_episodes=3,
+                               checkpoint_every=500, keep_checkpoints=1,
+                               progress_every_s=1e6)
   result = off_policy.OffPolicyLoop(
       agent, env, eval_env, str(tmp_path), loop,
       {'agent': 'dqn', 'env': 'corridor'}).run()
   # Greedy episodes walk straight right: return 1 after 4 steps.
   assert result['eval']['min_return'] == 1.0
   assert result['eval']['mean_length'] == CORRIDOR_LENGTH - 1
+  # Besides the latest checkpoint, that of the first best evaluation stays.
+  with open(tmp_path / 'evaluations.csv', encoding='utf-8') as f:
+    evals = [(float(row['mean_return']), -int(row['step']))
+             for row in csv.DictReader(f)]
+  assert [-step for _, step in evals] == [500, 1000, 1500]
+  score, step = max(evals)
+  manager = checkpoints.CheckpointManager(str(tmp_path), None, {})
+  assert manager.best() == (-step, score)
+  assert manager.steps() == sorted({-step, 1500})
 
 
 def test_continuous_actions_are_refused(graph):

@@ -1,5 +1,6 @@
 """scripts/export_policy.py on a tiny DQN run: weights only, evaluable."""
 
+import csv
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from cli_assertions import assert_one_line_error
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, 'scripts', 'export_policy.py')
 TINY = ['--env=CartPole-v1', '--hidden_sizes=16', '--batch_size=16',
-        '--replay_capacity=1000', '--learning_starts=100', '--eval_every=0',
+        '--replay_capacity=1000', '--learning_starts=100', '--eval_every=200',
         '--eval_episodes=2', '--checkpoint_every=200', '--num_steps=400',
         '--progress_every_s=1000']
 
@@ -74,6 +75,28 @@ def test_exports_the_checkpoint_of_a_step_and_the_records_up_to_it(
     all_steps = [int(line.split(',')[0]) for line in f.readlines()[1:]]
   assert steps == [step for step in all_steps if step <= 200]
   assert len(steps) < len(all_steps)
+
+
+def test_best_exports_the_checkpoint_of_the_best_evaluation(run, tmp_path):
+  with open(os.path.join(run, 'evaluations.csv'), encoding='utf-8') as f:
+    evals = [(float(row['mean_return']), -int(row['step']))
+             for row in csv.DictReader(f)]
+  assert [-step for _, step in evals] == [200, 400]
+  best = -max(evals)[1]  # The first of the best.
+  out = str(tmp_path / 'export')
+  process = _python(SCRIPT, '--logdir=' + run, '--out=' + out, '--best')
+  assert process.returncode == 0, process.stderr
+  assert 'Exported the policy of step %d' % best in process.stdout
+  assert os.listdir(os.path.join(out, 'checkpoints')).count(
+      'ckpt-%d' % best) == 1
+
+
+def test_step_and_best_together_are_a_one_line_error(run, tmp_path):
+  out = tmp_path / 'export'
+  process = _python(SCRIPT, '--logdir=' + run, '--out=%s' % out,
+                    '--step=200', '--best')
+  assert_one_line_error(process, '--step and --best exclude each other')
+  assert not out.exists()
 
 
 def test_a_step_without_a_checkpoint_is_a_one_line_error(run, tmp_path):

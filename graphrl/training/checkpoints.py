@@ -5,6 +5,7 @@ Layout of a logdir:
   graphrl.json                   what wrote the run, e.g. agent and env
   checkpoints/ckpt-<step>/ckpt.* one `tf.train.Saver` V2 bundle per checkpoint
   checkpoints/checkpoint         TF state file, for `tf.train.latest_checkpoint`
+  checkpoints/best.json          {"step", "score"} of the best-scored one
 
 The Saver writes a bundle as a data file and then an index file; a process
 killed in between leaves a checkpoint that cannot be read. So a checkpoint is
@@ -13,6 +14,10 @@ committed by renaming that directory to `ckpt-<step>`, which is atomic: a
 `ckpt-<step>` directory is always complete, and the latest checkpoint is the
 one with the largest step. Old checkpoints are renamed to `.tmp-*` before they
 are deleted, and `save` removes the `.tmp-*` leftovers of killed processes.
+A checkpoint saved with a score (the greedy evaluation of its step) that
+beats all earlier scores is kept besides the latest ones until a better one
+comes: learning curves of DQN on Atari rise and fall, and the best policy
+is often not the last.
 """
 
 import json
@@ -29,6 +34,7 @@ METADATA_FILENAME = 'graphrl.json'
 CHECKPOINT_DIR = 'checkpoints'
 _PREFIX = 'ckpt'
 _COMMITTED = re.compile(r'^ckpt-(\d+)$')
+_BEST = 'best.json'
 _TEMP = episode_log.TEMP_PREFIX
 
 
@@ -111,6 +117,17 @@ class CheckpointManager:
     """The Saver prefix of the checkpoint of `step`."""
     return os.path.join(self._directory, 'ckpt-%d' % step, _PREFIX)
 
+  def best(self):
+    """(step, score) of the best-scored kept checkpoint, or None."""
+    path = os.path.join(self._directory, _BEST)
+    if not os.path.exists(path):
+      return None
+    with open(path, encoding='utf-8') as f:
+      best = json.load(f)
+    if best['step'] not in self.steps():
+      return None
+    return best['step'], best['score']
+
   def restore(self, sess, step=None):
     """Restores the latest checkpoint, or that of `step`, into `sess`.
 
@@ -150,15 +167,18 @@ class CheckpointManager:
           'older one (%s)' % (path, _reason(error), older)) from error
     return step
 
-  def save(self, sess, step):
+  def save(self, sess, step, score=None):
     """Saves the variables as the checkpoint of `step`.
 
     Writes `graphrl.json` on the first save. Keeps the `keep` latest
-    checkpoints. A checkpoint of `step` that exists already is kept as is.
+    checkpoints and the best-scored one. A checkpoint of `step` that exists
+    already is kept as is.
 
     Args:
       sess: a `tf.Session` on the graph of the saver.
       step: non-negative int, the training step the variables belong to.
+      score: a float to rank the checkpoint by (higher is better), e.g. the
+        mean return of a greedy evaluation at `step`; None: unranked.
 
     Returns:
       The Saver prefix of the checkpoint.
@@ -189,6 +209,11 @@ class CheckpointManager:
       _fsync_tree(temp)
       os.rename(temp, os.path.dirname(self.path(step)))
       episode_log.fsync_directory(self._directory)
+    best = self.best()
+    if score is not None and (best is None or score > best[1]):
+      episode_log.atomic_write(
+          os.path.join(self._directory, _BEST),
+          json.dumps({'step': step, 'score': float(score)}) + '\n')
     self._delete_old()
     self._write_state()
     return self.path(step)
@@ -232,8 +257,11 @@ class CheckpointManager:
         os.remove(path)
 
   def _delete_old(self):
-    """Deletes all but the `keep` latest checkpoints, each atomically."""
+    """Deletes all but the `keep` latest and the best, each atomically."""
+    best = self.best()
     for step in self.steps()[:-self._keep]:
+      if best is not None and step == best[0]:
+        continue
       doomed = os.path.join(self._directory, '%sdeleted-%d' % (_TEMP, step))
       os.rename(os.path.dirname(self.path(step)), doomed)
       shutil.rmtree(doomed)

@@ -297,8 +297,12 @@ class OffPolicyLoop:
     return result
 
   def _save(self, sess, steps, episodes, writer):
+    """Checkpoints the run, ranked by the evaluation of `steps` if any."""
     sess.run(self._set_episodes, {self._episodes_value: episodes})
-    self._checkpoints.save(sess, steps)
+    evaluated = self._last_eval is not None and self._last_eval['step'] == steps
+    self._checkpoints.save(
+        sess, steps,
+        score=self._last_eval['mean_return'] if evaluated else None)
     writer.flush()
 
 
