@@ -115,10 +115,11 @@ def nature_dqn_torso(frames, name):
     return slim.fully_connected(_flatten(net), 512, scope='fc')
 
 
-def nature_q_values(frames, num_actions, name):
-  """Q-values of all actions from the Nature DQN: Q(s, .) = torso(s) W + b.
+def q_values(torso, frames, num_actions, name):
+  """Q-values of all actions on a conv torso: Q(s, .) = torso(s) W + b.
 
   Args:
+    torso: f(frames, scope) -> features [B, D], e.g. `nature_dqn_torso`.
     frames: uint8 or float [B, H, W, C] with static H, W, C.
     num_actions: A, the number of discrete actions.
     name: variable scope; reused on later calls.
@@ -126,30 +127,21 @@ def nature_q_values(frames, num_actions, name):
   Returns:
     float [B, A].
   """
-  return _q_head(nature_dqn_torso, frames, num_actions, name)
-
-
-def a3c_q_values(frames, num_actions, name):
-  """Q-values from the A3C torso, the network of the first DQN paper (Mnih
-  et al., 2013): Q(s, .) = a3c_torso(s) W + b.
-
-  Args:
-    frames: uint8 or float [B, H, W, C] with static H, W, C.
-    num_actions: A, the number of discrete actions.
-    name: variable scope; reused on later calls.
-
-  Returns:
-    float [B, A].
-  """
-  return _q_head(a3c_torso, frames, num_actions, name)
-
-
-def _q_head(torso, frames, num_actions, name):
-  """A linear layer of A Q-values on `torso(frames, 'torso')`, in `name`."""
   with tf.variable_scope(name, reuse=tf.AUTO_REUSE):
     features = torso(frames, 'torso')
     return slim.fully_connected(
         features, num_actions, activation_fn=None, scope='q_values')
+
+
+def nature_q_values(frames, num_actions, name):
+  """`q_values` of the Nature DQN (Mnih et al., 2015), float [B, A]."""
+  return q_values(nature_dqn_torso, frames, num_actions, name)
+
+
+def a3c_q_values(frames, num_actions, name):
+  """`q_values` of the first DQN paper's network (Mnih et al., 2013), which
+  A3C reuses as its torso: float [B, A]."""
+  return q_values(a3c_torso, frames, num_actions, name)
 
 
 def a3c_torso(frames, name):

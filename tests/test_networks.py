@@ -79,26 +79,22 @@ def test_nature_torso_shapes(graph):
   assert _shapes('torso')['fc/weights'] == [3136, 512]
 
 
-def test_nature_q_network_parameter_count(graph):
+@pytest.mark.parametrize('q_values, count', [
+    # conv1: 8*8*4*32 + 32 = 8224;     conv2: 4*4*32*64 + 64 = 32832;
+    # conv3: 3*3*64*64 + 64 = 36928;   fc: 3136*512 + 512 = 1606144;
+    # q: 512*6 + 6 = 3078;  total = 8224 + 32832 + 36928 + 1606144 + 3078.
+    (networks.nature_q_values, 1687206),
+    # conv1: 8*8*4*16 + 16 = 4112;    conv2: 4*4*16*32 + 32 = 8224;
+    # fc: 2592*256 + 256 = 663808;    q: 256*6 + 6 = 1542;
+    # total = 4112 + 8224 + 663808 + 1542, 40% of the Nature network's.
+    (networks.a3c_q_values, 677686),
+], ids=['nature', 'a3c'])
+def test_q_network_parameter_count(graph, q_values, count):
   del graph
-  q = networks.nature_q_values(tf.zeros([2, 84, 84, 4], tf.uint8), 6, 'q')
+  q = q_values(tf.zeros([2, 84, 84, 4], tf.uint8), 6, 'q')
   assert q.shape.as_list() == [2, 6]
-  count = sum(np.prod(v.shape.as_list()) for v in networks.get_variables('q'))
-  # conv1: 8*8*4*32 + 32 = 8224;     conv2: 4*4*32*64 + 64 = 32832;
-  # conv3: 3*3*64*64 + 64 = 36928;   fc: 3136*512 + 512 = 1606144;
-  # q: 512*6 + 6 = 3078;  total = 8224 + 32832 + 36928 + 1606144 + 3078.
-  assert count == 1687206
-
-
-def test_a3c_q_network_parameter_count(graph):
-  del graph
-  q = networks.a3c_q_values(tf.zeros([2, 84, 84, 4], tf.uint8), 6, 'q')
-  assert q.shape.as_list() == [2, 6]
-  count = sum(np.prod(v.shape.as_list()) for v in networks.get_variables('q'))
-  # conv1: 8*8*4*16 + 16 = 4112;    conv2: 4*4*16*32 + 32 = 8224;
-  # fc: 2592*256 + 256 = 663808;    q: 256*6 + 6 = 1542;
-  # total = 4112 + 8224 + 663808 + 1542, 40% of the Nature network's.
-  assert count == 677686
+  assert sum(np.prod(v.shape.as_list())
+             for v in networks.get_variables('q')) == count
 
 
 def test_uint8_frames_are_scaled(sess):
