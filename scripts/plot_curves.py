@@ -178,7 +178,8 @@ def draw(stats, out, xlabel, ylabel, title=None, evaluations=None):
   backend_agg.FigureCanvasAgg(fig)
   ax = fig.add_subplot()
   for label, (grid, mean, low, high, runs) in stats.items():
-    line, = ax.plot(grid, mean, label='%s (%d runs)' % (label, runs))
+    line, = ax.plot(grid, mean, label='%s (%d run%s)' % (
+        label, runs, '' if runs == 1 else 's'))
     ax.fill_between(grid, low, high, color=line.get_color(), alpha=0.2,
                     linewidth=0)
     if (evaluations or {}).get(label) is not None:
