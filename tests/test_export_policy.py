@@ -121,5 +121,20 @@ def test_a_logdir_without_a_run_is_a_one_line_error(tmp_path):
   assert not (tmp_path / 'out').exists()
 
 
+@pytest.mark.parametrize('metadata, message', [
+    ('{"agent": "ppo", "env": "CartPole-v1"}',
+     "the run names agent 'ppo'; known: a2c, ddpg, dqn, reinforce"),
+    ('{"agent": "dqn", "env": "Pong"}',
+     "the run names an unknown environment: Unknown environment id 'Pong'"),
+])
+def test_a_run_of_an_unknown_agent_or_env_is_a_one_line_error(
+    tmp_path, metadata, message):
+  (tmp_path / 'graphrl.json').write_text(metadata)
+  process = _python(SCRIPT, '--logdir=%s' % tmp_path,
+                    '--out=%s' % (tmp_path / 'out'))
+  assert_one_line_error(process, message)
+  assert not (tmp_path / 'out').exists()
+
+
 if __name__ == '__main__':
   sys.exit(pytest.main([__file__]))

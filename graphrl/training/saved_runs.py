@@ -31,7 +31,8 @@ def read_metadata(logdir):
 def build_agent(metadata, env):
   """Rebuilds the agent that `metadata` describes, for `env`'s specs."""
   name = metadata.get('agent')
-  cli.require(name in registry.AGENTS, 'cannot evaluate agent %r' % name)
+  cli.require(name in registry.AGENTS, 'the run names agent %r; known: %s' % (
+      name, ', '.join(sorted(registry.AGENTS))))
   config = registry.config_from_json(name, metadata['config'])
   return registry.AGENTS[name].agent(env.observation_spec(),
                                      env.action_spec(), config)
@@ -39,8 +40,11 @@ def build_agent(metadata, env):
 
 def load_env(metadata, seed, **kwargs):
   """The run's environment, playing whole games with raw scores."""
-  return envs.make(metadata['env'], seed=seed,
-                   max_episode_steps=metadata.get('max_episode_steps'),
-                   training=False,
-                   atari_preprocessing=metadata.get('atari_preprocessing',
-                                                    False), **kwargs)
+  try:
+    return envs.make(metadata.get('env'), seed=seed,
+                     max_episode_steps=metadata.get('max_episode_steps'),
+                     training=False,
+                     atari_preprocessing=metadata.get('atari_preprocessing',
+                                                      False), **kwargs)
+  except envs.UnknownEnvironmentError as error:
+    raise cli.UserError('the run names an unknown environment: %s' % error)
