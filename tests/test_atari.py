@@ -241,7 +241,7 @@ def test_fire_reset_after_a_lost_life(on_life_loss):
   else:
     assert env.unwrapped.log == ['reset', 1, _RIGHT]
     assert reward == 4.
-  # The game over (frame 5 or 4 -> 0 lives) is no life to FIRE into.
+  # The game over (frame 5: 1 -> 0 lives) is no life to FIRE into.
   while not env.step(_RIGHT)[2]:
     pass
   assert env.unwrapped.log[-1] == _RIGHT

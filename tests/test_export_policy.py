@@ -87,8 +87,8 @@ def test_best_exports_the_checkpoint_of_the_best_evaluation(run, tmp_path):
   process = _python(SCRIPT, '--logdir=' + run, '--out=' + out, '--best')
   assert process.returncode == 0, process.stderr
   assert 'Exported the policy of step %d' % best in process.stdout
-  assert os.listdir(os.path.join(out, 'checkpoints')).count(
-      'ckpt-%d' % best) == 1
+  assert sorted(os.listdir(os.path.join(out, 'checkpoints'))) == [
+      'checkpoint', 'ckpt-%d' % best]
 
 
 def test_step_and_best_together_are_a_one_line_error(run, tmp_path):
