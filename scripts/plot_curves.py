@@ -9,7 +9,9 @@ and runs/dqn/seed_1 form the curve 'dqn') or by `--group_by`. A line is the
 mean over a group's runs, its shaded band spans their minimum to maximum.
 With `--x=step`, markers on a dashed line show the mean greedy return of
 the group's evaluations (`evaluations.csv`) at the steps all its runs
-evaluated at.
+evaluated at, and an ALE run's curve is of its raw game scores (`games.csv`;
+its training episodes are lives with clipped rewards), on the scale of its
+evaluations (`--nogames` plots the episodes).
 """
 
 import functools
@@ -38,6 +40,9 @@ flags.DEFINE_string('group_by', None,
 flags.DEFINE_integer('points', 200, 'Points of the shared x grid.',
                      lower_bound=2)
 flags.DEFINE_string('title', None, 'Plot title.')
+flags.DEFINE_boolean('games', True, 'With --x=step, plot the raw scores of '
+                     'the whole games of ALE runs (games.csv) instead of '
+                     'their training episodes.')
 flags.DEFINE_boolean('evaluations', True, "With --x=step, also mark the "
                      "runs' greedy evaluations (evaluations.csv).")
 
@@ -87,17 +92,27 @@ def moving_average(values, window):
   return (sums[ends] - sums[starts]) / (ends - starts)
 
 
-def load_curve(logdir, x='step', window=20):
+def load_curve(logdir, x='step', window=20, games=False):
   """The smoothed returns of one run.
 
   Args:
     logdir: a run directory with an episodes.csv.
     x: 'step', or 'wall_time' for seconds since the first episode ended.
     window: episodes in the trailing moving average.
+    games: with x 'step', the scores of games.csv where the run has one.
 
   Returns:
-    Arrays (xs, ys) of shape [episodes].
+    Arrays (xs, ys) of shape [episodes] (or [games]).
   """
+  path = os.path.join(logdir, episode_log.GAMES_FILENAME)
+  if games and x == 'step' and os.path.exists(path):
+    try:
+      rows = episode_log.read_rows(path)
+    except ValueError as error:
+      raise cli.UserError('cannot read %s: %s' % (path, error)) from error
+    cli.require(rows, '%s has no finished games yet' % logdir)
+    return (np.array([row['step'] for row in rows], np.float64),
+            moving_average([row['score'] for row in rows], window))
   try:
     rows = episode_log.read_episodes(logdir)
   except (OSError, ValueError) as error:
@@ -205,14 +220,15 @@ def main(argv):
   groups = group_logdirs(expand_logdirs(FLAGS.logdirs), FLAGS.group_by)
   stats, evaluations = {}, {}
   for label, logdirs in groups.items():
-    curves = [load_curve(logdir, FLAGS.x, FLAGS.window) for logdir in logdirs]
+    curves = [load_curve(logdir, FLAGS.x, FLAGS.window, FLAGS.games)
+              for logdir in logdirs]
     stats[label] = aggregate(curves, FLAGS.points) + (len(curves),)
     if FLAGS.evaluations and FLAGS.x == 'step':
       evaluations[label] = aggregate_evaluations(
           [load_evaluations(logdir) for logdir in logdirs])
   xlabel = {'step': 'environment steps',
             'wall_time': 'seconds since the first episode'}[FLAGS.x]
-  ylabel = 'return (mean of last %d episodes)' % FLAGS.window
+  ylabel = 'return (mean of last %d episodes, or games)' % FLAGS.window
   draw(stats, FLAGS.out, xlabel, ylabel, FLAGS.title, evaluations)
   print('wrote %s' % FLAGS.out)
 

@@ -91,6 +91,23 @@ def test_load_curve(tmp_path):
   np.testing.assert_allclose(xs, [0., 0.5, 3.])
 
 
+def test_load_curve_of_games(tmp_path):
+  # An ALE run: clipped returns of lives in episodes.csv, raw game scores
+  # in games.csv.
+  logdir = str(tmp_path / 'run')
+  _write_run(logdir, [(10, 1., 1000.5), (20, 0., 1001.)])
+  with open(os.path.join(logdir, 'games.csv'), 'w') as f:
+    f.write('step,score\n20,-21.0\n45,-15.0\n')
+  xs, ys = plot_curves.load_curve(logdir, 'step', window=2, games=True)
+  np.testing.assert_allclose(xs, [20, 45])
+  np.testing.assert_allclose(ys, [-21., -18.])
+  xs, ys = plot_curves.load_curve(logdir, 'step', window=2)
+  np.testing.assert_allclose(ys, [1., 0.5])
+  # Games have no wall times: the episodes are plotted.
+  xs, _ = plot_curves.load_curve(logdir, 'wall_time', window=2, games=True)
+  np.testing.assert_allclose(xs, [0., 0.5])
+
+
 def test_load_curve_without_episodes_is_an_error(tmp_path):
   os.makedirs(tmp_path / 'empty')
   with pytest.raises(cli.UserError, match='cannot read the episodes'):
