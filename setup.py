@@ -21,7 +21,7 @@ setuptools.setup(
         'matplotlib==3.11.2',
         'imageio==2.38.1',
     ],
-    extras_require={'test': ['pytest==9.2.0']},
+    extras_require={'test': ['pytest==9.2.0', 'pytest-xdist==3.8.0']},
     entry_points={'console_scripts': [
         'graphrl-train=graphrl.train:run',
         'graphrl-eval=graphrl.evaluate:run',

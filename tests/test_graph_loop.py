@@ -127,7 +127,7 @@ def test_dqn_graph_loop_writes_the_records_and_reproduces(tmp_path, main):
     assert (summary['loop'], summary['steps']) == ('graph', 1000)
     assert 'in the graph loop' in run.stdout
     assert sorted(os.listdir(os.path.join(logdir, 'checkpoints'))) == [
-        'checkpoint', 'ckpt-1000', 'ckpt-500']
+        'best.json', 'checkpoint', 'ckpt-1000', 'ckpt-500']
     assert [row['step'] for row in _rows(logdir, 'evaluations.csv')] == [
         '500', '1000']
     assert ('env' in _rows(logdir)[0]) == (members > 1)
