@@ -352,10 +352,9 @@ class FrameReplayBuffer(object):
     discount = tf.gather(self._discount, rows)
     observ, next_observ = self._stacks(time, stream, discount)
     if self._n_step > 1:
-      last, reward, discount = self._n_step_return(time, stream, steps)
-      _, next_observ = self._stacks(last, stream,
-                                    tf.gather(self._discount,
-                                              self._rows(last, stream)))
+      last, last_discount, reward, discount = self._n_step_return(
+          time, stream, steps)
+      _, next_observ = self._stacks(last, stream, last_discount)
     return observ, action, reward, next_observ, discount
 
   def _stacks(self, time, stream, discount):
@@ -380,10 +379,11 @@ class FrameReplayBuffer(object):
                                                       stacks[:, 1:]))
 
   def _n_step_return(self, time, stream, steps):
-    """(t + m - 1, r, d) of the n-step transitions of valid steps `time`.
+    """(t + m - 1, d_{t+m-1}, r, d) of the n-step transitions of `time`.
 
-    Returns int64 [B] and float32 [B], [B]: the step whose s' ends each
-    transition, the discounted reward sum and gamma^(m-1) d_{t+m-1}.
+    Returns int64 [B] and float32 [B], [B], [B]: the step whose s' ends
+    each transition, its discount, the discounted reward sum and
+    d = gamma^(m-1) d_{t+m-1}.
     """
     n = self._n_step
     ahead = time[:, None] + tf.range(n, dtype=tf.int64)[None]  # [B, n]
@@ -404,9 +404,10 @@ class FrameReplayBuffer(object):
     length = tf.cast(tf.reduce_sum(included, 1), tf.int64)  # m [B]
     last = tf.stack([tf.range(tf.size(time, out_type=tf.int64)),
                      length - 1], 1)
-    return (time + length - 1,
+    last_discount = tf.gather_nd(discount, last)
+    return (time + length - 1, last_discount,
             tf.reduce_sum(included * powers * reward, 1),
-            tf.gather(powers, length - 1) * tf.gather_nd(discount, last))
+            tf.gather(powers, length - 1) * last_discount)
 
   def _convert(self, transition):
     """Converts and checks (observ, action, reward, next_observ, discount)."""

@@ -106,23 +106,21 @@ def load_curve(logdir, x='step', window=20, games=False):
   """
   path = os.path.join(logdir, episode_log.GAMES_FILENAME)
   if games and x == 'step' and os.path.exists(path):
-    try:
-      rows = episode_log.read_rows(path)
-    except ValueError as error:
-      raise cli.UserError('cannot read %s: %s' % (path, error)) from error
-    cli.require(rows, '%s has no finished games yet' % logdir)
-    return (np.array([row['step'] for row in rows], np.float64),
-            moving_average([row['score'] for row in rows], window))
+    what, value = 'games', 'score'
+    read = functools.partial(episode_log.read_rows, path)
+  else:
+    what, value = 'episodes', 'return'
+    read = functools.partial(episode_log.read_episodes, logdir)
   try:
-    rows = episode_log.read_episodes(logdir)
+    rows = read()
   except (OSError, ValueError) as error:
-    raise cli.UserError('cannot read the episodes of %s: %s'
-                        % (logdir, error)) from error
-  cli.require(rows, '%s has no finished episodes yet' % logdir)
+    raise cli.UserError('cannot read the %s of %s: %s'
+                        % (what, logdir, error)) from error
+  cli.require(rows, '%s has no finished %s yet' % (logdir, what))
   xs = np.array([row[x] for row in rows], np.float64)
   if x == 'wall_time':
     xs -= xs[0]
-  return xs, moving_average([row['return'] for row in rows], window)
+  return xs, moving_average([row[value] for row in rows], window)
 
 
 def load_evaluations(logdir):

@@ -126,6 +126,7 @@ def test_a_logdir_without_a_run_is_a_one_line_error(tmp_path):
      "the run names agent 'ppo'; known: a2c, ddpg, dqn, reinforce"),
     ('{"agent": "dqn", "env": "Pong"}',
      "the run names an unknown environment: Unknown environment id 'Pong'"),
+    ('{"agent": "dqn"}', 'the run names no environment'),
 ])
 def test_a_run_of_an_unknown_agent_or_env_is_a_one_line_error(
     tmp_path, metadata, message):

@@ -40,8 +40,10 @@ def build_agent(metadata, env):
 
 def load_env(metadata, seed, **kwargs):
   """The run's environment, playing whole games with raw scores."""
+  cli.require(isinstance(metadata.get('env'), str),
+              'the run names no environment')
   try:
-    return envs.make(metadata.get('env'), seed=seed,
+    return envs.make(metadata['env'], seed=seed,
                      max_episode_steps=metadata.get('max_episode_steps'),
                      training=False,
                      atari_preprocessing=metadata.get('atari_preprocessing',
