@@ -12,6 +12,7 @@ setuptools.setup(
     python_requires='>=3.10',
     install_requires=[
         'tensorflow==2.21.0',
+        'tensorboard==2.21.0',
         'tf-slim==1.1.0',
         'absl-py==2.5.1',
         'numpy==2.4.6',

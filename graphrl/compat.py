@@ -46,6 +46,20 @@ with _quiet_stderr():
 warnings.filterwarnings('ignore', message='`layer.apply` is deprecated')
 
 
+def use_onednn():
+  """Lets TensorFlow run its oneDNN kernels, unless TF_ENABLE_ONEDNN_OPTS
+  is set (the user's choice wins).
+
+  TensorFlow leaves oneDNN off on CPUs without AVX-512 (this project's
+  AVX2 machine); there it halves the DQN Atari train step (docs/RESULTS.md)
+  but slows the small MLP graphs of classic control by ~10%, so graphrl
+  turns it on for convolutional networks only. TensorFlow reads the
+  variable when its first graph is optimized, so this must run before the
+  first `Session.run`.
+  """
+  os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
+
+
 def session_config(threads=1):
   """A `ConfigProto` for the small graphs of RL agents.
 

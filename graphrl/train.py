@@ -26,6 +26,7 @@ from absl import flags
 import numpy as np
 
 from graphrl.agents import registry
+from graphrl import compat
 from graphrl.compat import tf
 from graphrl import envs
 from graphrl import tf_envs
@@ -185,6 +186,12 @@ def load_graph_env(env_id, num_envs, atari_preprocessing):
                           make_env, atari_preprocessing=atari_preprocessing))
 
 
+def choose_kernels(config):
+  """oneDNN kernels for a convolutional network (`compat.use_onednn`)."""
+  if getattr(config, 'network', 'mlp') != 'mlp':
+    compat.use_onednn()
+
+
 def default_logdir(agent, env_id, seed):
   return os.path.join('runs', '%s_%s' % (agent, env_id), 'seed_%d' % seed)
 
@@ -224,7 +231,13 @@ def main(argv):
   atari = FLAGS.atari_preprocessing and envs.is_atari(env_id)
   limit = FLAGS.max_episode_steps or probe.gym_env.spec.max_episode_steps
   config, loop = build_configs(FLAGS.agent, limit)
+  choose_kernels(config)
   loop_kind, steps_per_run = choose_loop(FLAGS.agent, env_id, config)
+  cli.require(
+      not getattr(loop, 'learner_thread', False) or (
+          loop_kind == 'python' and hasattr(spec.agent, 'train_step')),
+      '--learner_thread needs --loop=python and an agent with a separate '
+      'train step (dqn)')
   num_envs = getattr(config, 'num_envs', 1)
   cli.require(loop_kind == 'graph' or spec.batched or num_envs == 1,
               '--num_envs=%d: the Python loop of %s steps one environment; '

@@ -2,9 +2,11 @@
 
 `flags/dqn_pong.flags` shrunk to a tiny replay and run: preprocessed frames
 (`envs.load_atari`), frame-deduplicated replay with 3-step returns, a
-checkpoint, a resume that continues from it, and an evaluation of whole
-games with raw scores; then `graphrl.evaluate` on the run. The flagfile's
-session runs on two threads, which must not cost reproducibility.
+serial run's checkpoint, a resume with the flagfile's learner thread that
+continues from it at the serial loop's train cadence, and an evaluation of
+whole games with raw scores; then `graphrl.evaluate` on the run. The
+serial loop runs the session on two threads, which must not cost
+reproducibility.
 """
 
 import csv
@@ -23,6 +25,7 @@ TINY = ['--flagfile=flags/dqn_pong.flags', '--replay_capacity=400',
         '--learning_starts=100', '--epsilon_steps=200', '--eval_every=0',
         '--eval_episodes=1', '--checkpoint_every=300',
         '--max_episode_steps=2000', '--progress_every_s=1000']
+SERIAL = TINY + ['--nolearner_thread']
 
 
 def _run(module, *args):
@@ -47,9 +50,9 @@ def _checkpoint(logdir, step):
 
 @pytest.fixture(scope='module')
 def pong_run(tmp_path_factory):
-  """A 300-step run of TINY: its logdir, summary and checkpoint values."""
+  """A 300-step serial run: its logdir, summary and checkpoint values."""
   logdir = str(tmp_path_factory.mktemp('pong'))
-  summary, _ = _run('graphrl.train', *TINY, '--num_steps=300',
+  summary, _ = _run('graphrl.train', *SERIAL, '--num_steps=300',
                     '--logdir=' + logdir)
   return logdir, summary, _checkpoint(logdir, 300)
 
@@ -65,6 +68,10 @@ def test_pong_trains_checkpoints_resumes_and_evaluates(pong_run):
   assert second['steps'] == 600
   saved = os.listdir(os.path.join(logdir, 'checkpoints'))
   assert {'ckpt-300', 'ckpt-600'} <= set(saved)
+  # Train steps at s = 100, 102, ..., 298, and after the resume (whose first
+  # step stores nothing) at 302, ..., 598: 100 + 149, all taken by the
+  # learner thread before the checkpoint.
+  assert _reader(logdir, 600).get_tensor('dqn/train_steps') == 249
   # Greedy games are scored in raw points: Pong's lie in [-21, 21].
   with open(os.path.join(logdir, 'evaluations.csv'), encoding='utf-8') as f:
     rows = list(csv.DictReader(f))
@@ -73,6 +80,24 @@ def test_pong_trains_checkpoints_resumes_and_evaluates(pong_run):
   result, _ = _run('graphrl.evaluate', '--logdir=' + logdir, '--episodes=1')
   assert result['checkpoint_step'] == 600
   assert -21 <= result['mean_return'] <= 21
+
+
+def test_prioritized_frames_train_checkpoint_and_resume(tmp_path):
+  logdir = str(tmp_path / 'prioritized')
+  flags = TINY + ['--replay=prioritized_frames', '--logdir=' + logdir]
+  _run('graphrl.train', *flags, '--num_steps=300')
+  second, output = _run('graphrl.train', *flags, '--num_steps=400')
+  assert 'Resuming from the checkpoint of step 300.' in output
+  assert second['steps'] == 400
+  values = _checkpoint(logdir, 400)
+  priorities = [values[name] for name in values
+                if name.endswith('/priorities')]
+  index, = [values[name] for name in values
+            if name.endswith('prioritized_frame_replay/index')]
+  assert len(priorities) == 1 and 0 < index <= 400
+  stored = priorities[0][:index]
+  # Sampled steps hold |td| + epsilon, the others the largest priority.
+  assert np.all(stored > 0) and len(np.unique(stored)) > 1
 
 
 def test_a2c_with_the_a3c_network_trains_resumes_and_evaluates(tmp_path):
@@ -95,11 +120,12 @@ def test_a2c_with_the_a3c_network_trains_resumes_and_evaluates(tmp_path):
 
 
 def test_two_thread_runs_of_a_seed_are_identical(pong_run, tmp_path):
-  # The flagfile's two threads; a second run must repeat the first.
+  # The serial loop on the flagfile's two session threads; a second run
+  # must repeat the first.
   logdir = str(tmp_path / 'again')
-  _run('graphrl.train', *TINY, '--num_steps=300', '--logdir=' + logdir)
+  _run('graphrl.train', *SERIAL, '--num_steps=300', '--logdir=' + logdir)
   first, second = pong_run[2], _checkpoint(logdir, 300)
   assert sorted(first) == sorted(second)
-  assert first['dqn/train_steps'] == 50  # (300 - 100) / 4: it trained.
+  assert first['dqn/train_steps'] == 100  # (300 - 100) / 2: it trained.
   for name in first:
     np.testing.assert_array_equal(first[name], second[name], err_msg=name)

@@ -14,6 +14,7 @@ import sys
 import time
 
 import pytest
+import tensorflow as tf
 
 from cli_assertions import assert_one_line_error
 
@@ -76,6 +77,32 @@ def test_bad_input_is_one_line_error(tmp_path, flag, fragment):
   assert not os.listdir(tmp_path)
 
 
+@pytest.mark.parametrize('flags', [
+    SMALL + ['--loop=graph'],                        # CartPole in TF ops
+    ['--agent=ddpg', '--env=Pendulum-v1', '--loop=python'],
+])
+def test_learner_thread_outside_the_python_dqn_loop_is_refused(tmp_path,
+                                                               flags):
+  process = train(*flags, '--num_steps=100', '--logdir=%s' % tmp_path,
+                  '--learner_thread')
+  assert_one_line_error(process, '--learner_thread needs --loop=python and '
+                        'an agent with a separate train step (dqn)')
+  assert not os.listdir(tmp_path)
+
+
+def test_learner_thread_keeps_the_serial_train_cadence(tmp_path):
+  # Train steps at s = 200, 201, ..., 599 after storing transition s: 400,
+  # all taken before the final checkpoint.
+  logdir = str(tmp_path / 'run')
+  summary = _summary(train(*SMALL, '--loop=python', '--learner_thread',
+                           '--num_steps=600', '--logdir=' + logdir))
+  assert summary['steps'] == 600 and summary['episodes'] > 0
+  reader = tf.train.load_checkpoint(
+      os.path.join(logdir, 'checkpoints', 'ckpt-600', 'ckpt'))
+  assert reader.get_tensor('dqn/train_steps') == 400
+  assert reader.get_tensor('dqn/env_steps') == 600
+
+
 def test_setting_of_another_agent_is_refused(tmp_path):
   process = train('--agent=reinforce', '--tau=0.1', '--replay=prioritized',
                   '--logdir=%s' % tmp_path)
@@ -99,6 +126,23 @@ def test_on_policy_agent_trains_resumes_and_evaluates(tmp_path, agent):
   evaluation = _summary(_run('graphrl.evaluate', '--logdir=' + logdir,
                              '--episodes=2'))
   assert evaluation['episodes'] == 2 and evaluation['min_return'] >= 1
+
+
+@pytest.mark.parametrize('loop', ['python', 'graph'])
+def test_n_step_dueling_double_prioritized_dqn_trains_and_resumes(tmp_path,
+                                                                  loop):
+  logdir = str(tmp_path / 'run')
+  flags = SMALL + ['--loop=' + loop, '--replay=prioritized', '--n_step=3',
+                   '--dueling', '--double_q', '--logdir=' + logdir]
+  assert _summary(train(*flags, '--num_steps=400'))['steps'] == 400
+  second = train(*flags, '--num_steps=800')
+  assert 'Resuming from the checkpoint of step 400' in second.stdout
+  assert _summary(second)['steps'] == 800
+  reader = tf.train.load_checkpoint(
+      os.path.join(logdir, 'checkpoints', 'ckpt-800', 'ckpt'))
+  shapes = reader.get_variable_to_shape_map()
+  assert shapes['dqn/q/value/weights'] == [16, 1]  # The dueling head.
+  assert reader.get_tensor('dqn/train_steps') > 0
 
 
 def test_resume_continues_from_the_last_checkpoint(tmp_path):

@@ -31,6 +31,7 @@ from graphrl.training import checkpoints
 from graphrl.training import cli
 from graphrl.training import episode_log
 from graphrl.training import evaluation
+from graphrl.training import learner_thread
 from graphrl.training import progress
 from graphrl.training import signals
 from graphrl.training import summaries
@@ -56,6 +57,9 @@ class LoopConfig:
   # Intra- and inter-op threads of the session (0: TF's choice). One suits
   # small graphs; convolutions (Atari) run ~1.8x faster on two.
   threads: int = 1
+  # Train in a second thread while this one acts and stores (DQN; the
+  # Python loop): faster on two cores, not bit-reproducible.
+  learner_thread: bool = False
   seed: int = 0
 
 
@@ -96,6 +100,10 @@ class OffPolicyLoop:
     self._scalar_names = sorted(agent.scalars)
     self._train_fetches = [agent.train, agent.loss] + [
         agent.scalars[name] for name in self._scalar_names]
+    if config.learner_thread:  # A train op that does not store first.
+      train, loss, scalars = agent.train_step()
+      self._learner_fetches = [train, loss] + [
+          scalars[name] for name in self._scalar_names]
 
   def run(self):
     """Trains to `config.num_steps` env steps, resuming from `logdir`.
@@ -139,40 +147,65 @@ class OffPolicyLoop:
     # stores a transition.
     act_store_train = StepCallable(
         sess, [agent.explore_action, agent.store] + self._train_fetches, feeds)
-    pending = None
-    time_step = self._reset(sess)
-    episode_return, episode_length = 0.0, 0
-    while self._running(steps, stop):
-      observ = time_step.observation[None]
-      train = (pending is not None and steps >= c.learning_starts and
-               steps % c.train_every == 0)
-      if train:
-        results = act_store_train(observ, *pending)
-        self._check_loss(results[2], steps)
-      elif pending is not None:
-        results = act_store(observ, *pending)
-      else:
-        results = act(observ)
-      action = results[0][0]
-      next_step = self._env.step(action)
-      steps += 1
-      pending = (time_step.observation, action, next_step.reward,
-                 next_step.observation, next_step.discount)
-      episode_return += float(next_step.reward)
-      episode_length += 1
-      if next_step.is_last():
-        episodes += 1
-        self._log_episode(log, writer, meter, steps, episodes, episode_return,
-                          episode_length)
-        episode_return, episode_length = 0.0, 0
-        time_step = self._reset(sess)
-      else:
-        time_step = next_step
-      if train and self._due('summary', steps):
-        self._write_train_scalars(writer, results[2:], steps)
-      self._periodic(sess, steps, episodes, writer, evals)
-      meter.update(steps)
-    return self._finish(sess, steps, episodes, stop, writer, evals, meter)
+    learner = self._start_learner(sess, steps) if c.learner_thread else None
+    try:
+      pending = None
+      time_step = self._reset(sess)
+      episode_return, episode_length = 0.0, 0
+      while self._running(steps, stop):
+        observ = time_step.observation[None]
+        train = (learner is None and pending is not None and
+                 steps >= c.learning_starts and steps % c.train_every == 0)
+        if train:
+          results = act_store_train(observ, *pending)
+          self._check_loss(results[2], steps)
+        elif pending is not None:
+          results = act_store(observ, *pending)
+          if learner is not None:
+            learner.stored(steps)
+        else:
+          results = act(observ)
+        action = results[0][0]
+        next_step = self._env.step(action)
+        steps += 1
+        pending = (time_step.observation, action, next_step.reward,
+                   next_step.observation, next_step.discount)
+        episode_return += float(next_step.reward)
+        episode_length += 1
+        if next_step.is_last():
+          episodes += 1
+          self._log_episode(log, writer, meter, steps, episodes,
+                            episode_return, episode_length)
+          episode_return, episode_length = 0.0, 0
+          time_step = self._reset(sess)
+        else:
+          time_step = next_step
+        trained = results[2:] if train else learner and learner.latest
+        if trained and self._due('summary', steps):
+          self._write_train_scalars(writer, trained, steps)
+        self._periodic(sess, steps, episodes, writer, evals, learner)
+        meter.update(steps)
+      if learner is not None:
+        learner.drain()
+      return self._finish(sess, steps, episodes, stop, writer, evals, meter)
+    finally:
+      if learner is not None:
+        learner.stop()
+
+  def _start_learner(self, sess, steps):
+    """A `LearnerThread` running the train op without a store, at the
+    loop's train cadence from env step `steps`; it stops the run on a
+    non-finite loss."""
+    c = self._config
+    train = StepCallable(sess, self._learner_fetches, [])
+
+    def train_step(step):
+      values = train()
+      self._check_loss(values[0], step)
+      return values
+
+    return learner_thread.LearnerThread(train_step, c.learning_starts,
+                                        c.train_every, start=steps)
 
   def _reset(self, sess):
     """Starts an episode: resets the env, then runs `agent.episode_start`."""
@@ -208,12 +241,16 @@ class OffPolicyLoop:
         steps, getattr(self._config, name + '_every'))
     return True
 
-  def _periodic(self, sess, steps, episodes, writer, evals):
-    """Logs finished games; evaluates and checkpoints when due."""
+  def _periodic(self, sess, steps, episodes, writer, evals, learner=None):
+    """Logs finished games; evaluates and checkpoints when due, after the
+    `learner`'s due train steps."""
     if self._game_scores is not None:
       for score in self._game_scores():
         self._games.append(steps, score=score)
         writer.scalars({'episode/game_score': score}, steps)
+    if learner is not None and any(
+        steps >= self._due_at[name] for name in ('eval', 'checkpoint')):
+      learner.drain()
     if self._due('eval', steps):
       self._last_eval = self._evaluate(sess, steps, writer, evals)
       target = self._config.stop_eval_return
