@@ -64,7 +64,7 @@ import numpy as np
 from graphrl import replay
 from graphrl.compat import tf
 
-_DEVICE = '/cpu:0'
+DEVICE = '/cpu:0'
 _EMPTY = 'cannot sample from an empty replay buffer'
 # Candidates drawn per sampled transition before the exact fallback.
 _CANDIDATES = 4
@@ -115,7 +115,8 @@ class FrameReplayBuffer(object):
     self._num_streams = num_streams
     self._n_step = n_step
     self._gamma = float(gamma)
-    with tf.device(_DEVICE), tf.variable_scope(None, default_name=name):
+    with tf.device(DEVICE), tf.variable_scope(
+        None, default_name=name) as self._variable_scope:
       variable = replay.storage_variable
       self._frames = variable('frames', [capacity] + shape[:2], tf.uint8)
       self._action = variable('action', [capacity], tf.int32)

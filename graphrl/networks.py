@@ -82,14 +82,21 @@ def mlp(inputs, hidden_sizes, num_outputs, name, activation=tf.nn.relu):
   Returns:
     float [B, num_outputs].
   """
-  _check_rank(inputs, 2, 'inputs')
   with tf.variable_scope(name, reuse=tf.AUTO_REUSE):
-    net = inputs
-    for index, size in enumerate(hidden_sizes):
-      net = slim.fully_connected(
-          net, size, activation_fn=activation, scope='hidden_%d' % index)
+    net = mlp_torso(inputs, hidden_sizes, activation)
     return slim.fully_connected(
         net, num_outputs, activation_fn=None, scope='output')
+
+
+def mlp_torso(inputs, hidden_sizes, activation=tf.nn.relu):
+  """The hidden layers of `mlp` in the current scope: float [B, H_last]
+  (the inputs [B, D] for no hidden layers)."""
+  _check_rank(inputs, 2, 'inputs')
+  net = inputs
+  for index, size in enumerate(hidden_sizes):
+    net = slim.fully_connected(
+        net, size, activation_fn=activation, scope='hidden_%d' % index)
+  return net
 
 
 def nature_dqn_torso(frames, name):
@@ -115,33 +122,46 @@ def nature_dqn_torso(frames, name):
     return slim.fully_connected(_flatten(net), 512, scope='fc')
 
 
-def q_values(torso, frames, num_actions, name):
-  """Q-values of all actions on a conv torso: Q(s, .) = torso(s) W + b.
+def q_values(torso, frames, num_actions, name, dueling=False):
+  """Q-values of all actions on a torso's features f = torso(s) [B, D].
+
+  With `dueling` (Wang et al., 2016, eq. 9), separate linear value and
+  advantage streams, the advantages centred on their mean:
+    Q(s, a) = V(s) + A(s, a) - (1/|A|) sum_a' A(s, a'),
+    V(s) = f W_v + b_v [B, 1],  A(s, .) = f W_a + b_a [B, A];
+  else one linear layer, Q(s, .) = f W + b.
 
   Args:
     torso: f(frames, scope) -> features [B, D], e.g. `nature_dqn_torso`.
-    frames: uint8 or float [B, H, W, C] with static H, W, C.
+    frames: observations [B, ...] the torso takes.
     num_actions: A, the number of discrete actions.
     name: variable scope; reused on later calls.
+    dueling: whether to use the dueling head.
 
   Returns:
     float [B, A].
   """
   with tf.variable_scope(name, reuse=tf.AUTO_REUSE):
     features = torso(frames, 'torso')
-    return slim.fully_connected(
-        features, num_actions, activation_fn=None, scope='q_values')
+    if not dueling:
+      return slim.fully_connected(
+          features, num_actions, activation_fn=None, scope='q_values')
+    value = slim.fully_connected(features, 1, activation_fn=None,
+                                 scope='value')
+    advantage = slim.fully_connected(features, num_actions,
+                                     activation_fn=None, scope='advantage')
+    return value + advantage - tf.reduce_mean(advantage, 1, keepdims=True)
 
 
-def nature_q_values(frames, num_actions, name):
+def nature_q_values(frames, num_actions, name, dueling=False):
   """`q_values` of the Nature DQN (Mnih et al., 2015), float [B, A]."""
-  return q_values(nature_dqn_torso, frames, num_actions, name)
+  return q_values(nature_dqn_torso, frames, num_actions, name, dueling)
 
 
-def a3c_q_values(frames, num_actions, name):
+def a3c_q_values(frames, num_actions, name, dueling=False):
   """`q_values` of the first DQN paper's network (Mnih et al., 2013), which
   A3C reuses as its torso: float [B, A]."""
-  return q_values(a3c_torso, frames, num_actions, name)
+  return q_values(a3c_torso, frames, num_actions, name, dueling)
 
 
 def a3c_torso(frames, name):

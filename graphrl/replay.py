@@ -72,6 +72,10 @@ class ReplayBuffer(object):
     """Returns the number of stored items, min(index, capacity), int64."""
     return tf.minimum(self._index.read_value(), self._capacity)
 
+  def index(self):
+    """Returns the number of items appended so far, int64."""
+    return self._index.read_value()
+
   def append(self, tensors):
     """Appends one item, overwriting the oldest one when full.
 
@@ -269,6 +273,10 @@ class PrioritizedReplayBuffer(object):
   def size(self):
     """Returns the number of stored items, int64."""
     return self._buffer.size()
+
+  def index(self):
+    """Returns the number of items appended so far, int64."""
+    return self._buffer.index()
 
   def priorities(self):
     """Returns the priorities of the stored items, float32 [size]."""

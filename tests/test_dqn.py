@@ -57,7 +57,6 @@ def test_continuous_actions_are_refused(graph):
     ('replay_capacity', 8, 'replay_capacity'), ('tau', 0.0, 'tau'),
     ('num_envs', 0, 'num_envs'), ('num_envs', 3, 'multiple of num_envs'),
     ('n_step', 0, 'n_step must be a positive int'),
-    ('n_step', 3, "n_step > 1 needs replay 'frames'"),
     ('network', 'nature2', 'network must be one of'),
 ])
 def test_bad_config_is_refused(field, value, message):

@@ -1,7 +1,7 @@
 """Tests for graphrl.frame_replay.
 
 Frames are 2x2 and constant: frame v is np.full([2, 2], v). A stack
-[a, b, c, d] (oldest first) is `_stack(a, b, c, d)`; each test appends
+[a, b, c, d] (oldest first) is `frame_replay_testing.stack(a, b, c, d)`; each test appends
 transitions (s, a, r, s', d) with the action a unique id, so a sampled
 transition is checked against the appended one with its action.
 """
@@ -17,96 +17,23 @@ from graphrl.agents import dqn
 from graphrl.compat import session_config
 from graphrl.compat import tf
 from graphrl.envs import atari
-
-_SHAPE = (2, 2, 4)
-
-
-def _stack(*values):
-  """A stack [2, 2, len(values)] whose channel k is the frame values[k]."""
-  return np.stack([np.full([2, 2], v, np.uint8) for v in values], axis=-1)
-
-
-class _Appender(object):
-  """Appends fed transitions through one append_batch op."""
-
-  def __init__(self, buffer):
-    streams = buffer.num_streams
-    shape = [streams] + buffer.observation_shape
-    self._items = (tf.placeholder(tf.uint8, shape),
-                   tf.placeholder(tf.int64, [streams]),
-                   tf.placeholder(tf.float32, [streams]),
-                   tf.placeholder(tf.uint8, shape),
-                   tf.placeholder(tf.float32, [streams]))
-    self._op = buffer.append_batch(self._items)
-    self.appended = {}  # action -> (s, a, r, s', d)
-
-  def __call__(self, sess, *transitions):
-    """Appends one transition (s, a, r, s', d) per stream."""
-    for transition in transitions:
-      self.appended[transition[1]] = transition
-    columns = [np.stack(column) for column in zip(*transitions)]
-    return sess.run(self._op, dict(zip(self._items, columns)))
-
-
-def _episode(frames, first_action, end=None, reward=0.):
-  """Transitions of an episode with the given newest frames, reset-stacked.
-
-  Transition t is (s_t, first_action + t, reward + t, s_{t+1}, d_t): s_0
-  repeats frames[0] and s_{t+1} pushes frames[t + 1]. end: None (the
-  episode goes on), 'terminated' (the last d is 0) or 'truncated'.
-  """
-  stacker = atari.FrameStacker(_SHAPE[-1])
-  observ = stacker.reset(np.full([2, 2], frames[0], np.uint8))
-  transitions = []
-  for t, frame in enumerate(frames[1:]):
-    next_observ = stacker.push(np.full([2, 2], frame, np.uint8))
-    last = t == len(frames) - 2
-    discount = 0. if last and end == 'terminated' else 1.
-    transitions.append((observ, first_action + t, reward + t, next_observ,
-                        discount))
-    observ = next_observ
-  return transitions
-
-
-def _draw(sess, sample, runs=30):
-  """Runs `sample` `runs` times; returns the sampled transitions."""
-  drawn = []
-  for _ in range(runs):
-    observ, action, reward, next_observ, discount = sess.run(sample)
-    drawn.extend(zip(observ, action, reward, next_observ, discount))
-  return drawn
-
-
-def _check_drawn(drawn, appended, expected_actions):
-  """Every draw equals its appended transition; the actions seen are all
-  and only `expected_actions`. A terminal s' is s[..., 1:] + the newest."""
-  for observ, action, reward, next_observ, discount in drawn:
-    want = appended[action]
-    np.testing.assert_array_equal(observ, want[0])
-    assert (reward, discount) == (np.float32(want[2]), want[4])
-    if discount:
-      np.testing.assert_array_equal(next_observ, want[3])
-    else:
-      np.testing.assert_array_equal(
-          next_observ, np.concatenate([observ[..., 1:], observ[..., -1:]], -1))
-  assert {d[1] for d in drawn} == set(expected_actions)
-
+import frame_replay_testing
 
 def test_one_episode_stacks_are_rebuilt(sess):
   # Frames 1..5: s_0 = [1,1,1,1], s_1 = [1,1,1,2], s_2 = [1,1,2,3],
   # s_3 = [1,2,3,4], s'_3 = [2,3,4,5]. Transition 3 is the newest: f_4 = 5
   # is not stored yet, so steps 0..2 are valid.
-  buffer = frame_replay.FrameReplayBuffer(_SHAPE, 8)
-  append = _Appender(buffer)
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 8)
+  append = frame_replay_testing.Appender(buffer)
   sample, rows, size = buffer.sample(16), buffer.valid_rows(), buffer.size()
   sess.run(tf.global_variables_initializer())
-  transitions = _episode([1, 2, 3, 4, 5], first_action=0)
-  np.testing.assert_array_equal(transitions[2][0], _stack(1, 1, 2, 3))
+  transitions = frame_replay_testing.episode([1, 2, 3, 4, 5], first_action=0)
+  np.testing.assert_array_equal(transitions[2][0], frame_replay_testing.stack(1, 1, 2, 3))
   for t, transition in enumerate(transitions):
     assert append(sess, transition) == t + 1
   assert sess.run(size) == 4
   np.testing.assert_array_equal(sess.run(rows), [0, 1, 2])
-  _check_drawn(_draw(sess, sample), append.appended, [0, 1, 2])
+  frame_replay_testing.check_drawn(frame_replay_testing.draw(sess, sample), append.appended, [0, 1, 2])
 
 
 def test_terminated_transition_is_sampled_with_discount_zero(sess):
@@ -114,19 +41,19 @@ def test_terminated_transition_is_sampled_with_discount_zero(sess):
   # Episode B: frames 7, 8, 9 from t = 2: s_2 = [7,7,7,7] (a new first
   # step, edge-padded), s_3 = [7,7,7,8]. Valid: 0, 1 (terminal), 2; 3 is
   # the newest. Terminal s'_1 = [1,1,2,2].
-  buffer = frame_replay.FrameReplayBuffer(_SHAPE, 8)
-  append = _Appender(buffer)
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 8)
+  append = frame_replay_testing.Appender(buffer)
   sample, rows = buffer.sample(16), buffer.valid_rows()
   sess.run(tf.global_variables_initializer())
-  episode_a = _episode([1, 2, 3], 0, end='terminated')
-  episode_b = _episode([7, 8, 9], 10)
+  episode_a = frame_replay_testing.episode([1, 2, 3], 0, end='terminated')
+  episode_b = frame_replay_testing.episode([7, 8, 9], 10)
   for transition in episode_a + episode_b:
     append(sess, transition)
   np.testing.assert_array_equal(sess.run(rows), [0, 1, 2])
-  drawn = _draw(sess, sample)
-  _check_drawn(drawn, append.appended, [0, 1, 10])
+  drawn = frame_replay_testing.draw(sess, sample)
+  frame_replay_testing.check_drawn(drawn, append.appended, [0, 1, 10])
   terminal = [d for d in drawn if d[1] == 1]
-  np.testing.assert_array_equal(terminal[0][3], _stack(1, 1, 2, 2))
+  np.testing.assert_array_equal(terminal[0][3], frame_replay_testing.stack(1, 1, 2, 2))
   assert terminal[0][4] == 0.
 
 
@@ -134,20 +61,20 @@ def test_truncated_transition_is_never_sampled(sess):
   # Episode A (frames 1, 2, 3, 4) is truncated at t = 2: s'_2 = [1,2,3,4]
   # with d = 1, but the next appended observation is episode B's reset
   # stack [9,9,9,9], so f = 4 is never stored and transition 2 is dropped.
-  buffer = frame_replay.FrameReplayBuffer(_SHAPE, 8)
-  append = _Appender(buffer)
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 8)
+  append = frame_replay_testing.Appender(buffer)
   sample, rows = buffer.sample(16), buffer.valid_rows()
   sess.run(tf.global_variables_initializer())
-  episode_a = _episode([1, 2, 3, 4], 0, end='truncated')
+  episode_a = frame_replay_testing.episode([1, 2, 3, 4], 0, end='truncated')
   assert episode_a[-1][4] == 1.
   for transition in episode_a:
     append(sess, transition)
   # Until the next append, transition 2 may still continue: not yet valid.
   np.testing.assert_array_equal(sess.run(rows), [0, 1])
-  for transition in _episode([9, 10, 11], 10):
+  for transition in frame_replay_testing.episode([9, 10, 11], 10):
     append(sess, transition)
   np.testing.assert_array_equal(sess.run(rows), [0, 1, 3])
-  _check_drawn(_draw(sess, sample, runs=60), append.appended, [0, 1, 10])
+  frame_replay_testing.check_drawn(frame_replay_testing.draw(sess, sample, runs=60), append.appended, [0, 1, 10])
 
 
 @pytest.mark.parametrize('start, expected', [
@@ -159,21 +86,21 @@ def test_truncated_transition_is_never_sampled(sess):
     (5, [5, 6, 7, 8]),
 ])
 def test_overwritten_history_is_never_sampled(sess, start, expected):
-  buffer = frame_replay.FrameReplayBuffer(_SHAPE, 6)
-  append = _Appender(buffer)
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 6)
+  append = frame_replay_testing.Appender(buffer)
   sample, rows = buffer.sample(16), buffer.valid_rows()
   sess.run(tf.global_variables_initializer())
   if start is None:
-    transitions = _episode(list(range(1, 12)), 0)
+    transitions = frame_replay_testing.episode(list(range(1, 12)), 0)
   else:
-    transitions = (_episode(list(range(1, start + 2)), 0, end='terminated') +
-                   _episode(list(range(21, 27)), start))
+    transitions = (frame_replay_testing.episode(list(range(1, start + 2)), 0, end='terminated') +
+                   frame_replay_testing.episode(list(range(21, 27)), start))
   assert len(transitions) == 10
   for transition in transitions:
     append(sess, transition)
   # Step t is row t mod 6.
   np.testing.assert_array_equal(sess.run(rows), [t % 6 for t in expected])
-  _check_drawn(_draw(sess, sample), append.appended, expected)
+  frame_replay_testing.check_drawn(frame_replay_testing.draw(sess, sample), append.appended, expected)
 
 
 def test_inexact_stacks_are_never_sampled(sess):
@@ -183,17 +110,17 @@ def test_inexact_stacks_are_never_sampled(sess):
   # At t = 5 the caller breaks the frame stack: channel 0 of s'_5 = s_6 is
   # 50, not s_5's channel 1, so transitions 5 (its s') and 6 are inexact.
   # Valid: 3, 4, 7 (8 is the newest).
-  buffer = frame_replay.FrameReplayBuffer(_SHAPE, 16)
-  append = _Appender(buffer)
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 16)
+  append = frame_replay_testing.Appender(buffer)
   sample, rows = buffer.sample(16), buffer.valid_rows()
   sess.run(tf.global_variables_initializer())
   h = [0, 0, 0] + list(range(1, 11))
-  stacks = [_stack(*h[t:t + 4]) for t in range(10)]
+  stacks = [frame_replay_testing.stack(*h[t:t + 4]) for t in range(10)]
   stacks[6][..., 0] = 50
   for t in range(9):
     append(sess, (stacks[t], t, 0., stacks[t + 1], 1.))
   np.testing.assert_array_equal(sess.run(rows), [3, 4, 7])
-  _check_drawn(_draw(sess, sample), append.appended, [3, 4, 7])
+  frame_replay_testing.check_drawn(frame_replay_testing.draw(sess, sample), append.appended, [3, 4, 7])
 
 
 def test_two_streams(sess):
@@ -201,28 +128,28 @@ def test_two_streams(sess):
   # plays frames 1..6 (actions 0..4); stream 1 terminates at t = 1 (frames
   # 11, 12, 13; actions 10, 11) and restarts with frames 21..24 (actions
   # 20..22). After 5 steps, t = 4 is the newest in both streams.
-  buffer = frame_replay.FrameReplayBuffer(_SHAPE, 12, num_streams=2)
-  append = _Appender(buffer)
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 12, num_streams=2)
+  append = frame_replay_testing.Appender(buffer)
   sample, rows = buffer.sample(16), buffer.valid_rows()
   sess.run(tf.global_variables_initializer())
-  stream0 = _episode([1, 2, 3, 4, 5, 6], 0)
-  stream1 = (_episode([11, 12, 13], 10, end='terminated') +
-             _episode([21, 22, 23, 24], 20))
+  stream0 = frame_replay_testing.episode([1, 2, 3, 4, 5, 6], 0)
+  stream1 = (frame_replay_testing.episode([11, 12, 13], 10, end='terminated') +
+             frame_replay_testing.episode([21, 22, 23, 24], 20))
   for t, (first, second) in enumerate(zip(stream0, stream1)):
     assert append(sess, first, second) == 2 * (t + 1)
   np.testing.assert_array_equal(sess.run(rows), [0, 1, 2, 3, 4, 5, 6, 7])
-  _check_drawn(_draw(sess, sample), append.appended,
+  frame_replay_testing.check_drawn(frame_replay_testing.draw(sess, sample), append.appended,
                [0, 1, 2, 3, 10, 11, 20, 21])
 
 
 def test_sampling_is_uniform_over_valid_steps(sess):
   # One episode of 4 steps: 3 valid of 4 stored. A candidate is invalid
   # with probability 1/4, so (1/4)^4 of the draws use the fallback.
-  buffer = frame_replay.FrameReplayBuffer(_SHAPE, 16)
-  append = _Appender(buffer)
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 16)
+  append = frame_replay_testing.Appender(buffer)
   sample = buffer.sample(3000)
   sess.run(tf.global_variables_initializer())
-  for transition in _episode([1, 2, 3, 4, 5], 0):
+  for transition in frame_replay_testing.episode([1, 2, 3, 4, 5], 0):
     append(sess, transition)
   actions = sess.run(sample)[1]
   # Frequencies 1/3, std sqrt(2/9 / 3000) = 0.0086; allow 5 std.
@@ -233,29 +160,29 @@ def test_sampling_is_uniform_over_valid_steps(sess):
 def test_fallback_draws_valid_steps_uniformly(sess):
   # Capacity 18: 8 one-step episodes (truncated: all dropped) then one of
   # 3 steps: valid 8 and 9 among 11 stored steps, so most slots fall back.
-  buffer = frame_replay.FrameReplayBuffer(_SHAPE, 18)
-  append = _Appender(buffer)
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 18)
+  append = frame_replay_testing.Appender(buffer)
   sample = buffer.sample(2000)
   sess.run(tf.global_variables_initializer())
   for i in range(8):
-    append(sess, *_episode([10 * i + 1, 10 * i + 2], 100 + i,
+    append(sess, *frame_replay_testing.episode([10 * i + 1, 10 * i + 2], 100 + i,
                            end='truncated'))
-  for transition in _episode([1, 2, 3, 4], 0):
+  for transition in frame_replay_testing.episode([1, 2, 3, 4], 0):
     append(sess, transition)
   drawn = sess.run(sample)
-  _check_drawn(list(zip(*drawn)), append.appended, [0, 1])
+  frame_replay_testing.check_drawn(list(zip(*drawn)), append.appended, [0, 1])
   # Frequency 1/2, std 0.011; allow 5 std.
   assert abs(np.mean(drawn[1] == 0) - 0.5) < 0.056
 
 
 def test_empty_or_no_valid_step_raises(sess):
-  buffer = frame_replay.FrameReplayBuffer(_SHAPE, 8)
-  append = _Appender(buffer)
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 8)
+  append = frame_replay_testing.Appender(buffer)
   sample = buffer.sample(2)
   sess.run(tf.global_variables_initializer())
   with pytest.raises(tf.errors.InvalidArgumentError, match='empty replay'):
     sess.run(sample)
-  append(sess, _episode([1, 2], 0)[0])  # The newest step has no s' yet.
+  append(sess, frame_replay_testing.episode([1, 2], 0)[0])  # The newest step has no s' yet.
   with pytest.raises(tf.errors.InvalidArgumentError, match='no sampleable'):
     sess.run(sample)
 
@@ -264,11 +191,11 @@ def test_checkpoint_round_trip(tmp_path):
   # Save after 3 steps of an episode (valid: 0, 1); after the restore the
   # episode goes on, so transition 2 (saved as the newest) becomes valid.
   path = str(tmp_path / 'ckpt')
-  transitions = _episode([1, 2, 3, 4, 5, 6], 0)
+  transitions = frame_replay_testing.episode([1, 2, 3, 4, 5, 6], 0)
 
   def build():
-    buffer = frame_replay.FrameReplayBuffer(_SHAPE, 8)
-    return buffer, _Appender(buffer), tf.train.Saver()
+    buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 8)
+    return buffer, frame_replay_testing.Appender(buffer), tf.train.Saver()
 
   with tf.Graph().as_default(), tf.Session(config=session_config()) as sess:
     buffer, append, saver = build()
@@ -286,7 +213,7 @@ def test_checkpoint_round_trip(tmp_path):
     assert append(sess, transitions[3]) == 4
     np.testing.assert_array_equal(sess.run(rows), [0, 1, 2])
     append.appended.update((t[1], t) for t in transitions[:3])
-    _check_drawn(_draw(sess, sample), append.appended, [0, 1, 2])
+    frame_replay_testing.check_drawn(frame_replay_testing.draw(sess, sample), append.appended, [0, 1, 2])
 
 
 def _random_streams(rng, steps, streams, shape):
@@ -324,7 +251,7 @@ def test_random_episodes_match_appended_transitions(sess, streams):
   rng = np.random.default_rng(streams)
   shape, slots, steps = (3, 2, 4), 30, 70
   buffer = frame_replay.FrameReplayBuffer(shape, slots * streams, streams)
-  append = _Appender(buffer)
+  append = frame_replay_testing.Appender(buffer)
   sample, rows = buffer.sample(64), buffer.valid_rows()
   sess.run(tf.global_variables_initializer())
   records = _random_streams(rng, steps, streams, shape)
@@ -341,20 +268,20 @@ def test_random_episodes_match_appended_transitions(sess, streams):
         expected_rows.append((t * streams + s) % (slots * streams))
   np.testing.assert_array_equal(sess.run(rows), expected_rows)
   # P(a valid transition missing from 6400 draws) < 60 (1 - 1/60)^6400.
-  _check_drawn(_draw(sess, sample, runs=100), append.appended, expected)
+  frame_replay_testing.check_drawn(frame_replay_testing.draw(sess, sample, runs=100), append.appended, expected)
 
 
 def _n_step_draws(sess, episodes):
   """{action: (r, s', d)} of the 3-step transitions (gamma 1/2) drawn from
   a buffer of `episodes`, and the appended transitions."""
-  buffer = frame_replay.FrameReplayBuffer(_SHAPE, 16, n_step=3, gamma=0.5)
-  append = _Appender(buffer)
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 16, n_step=3, gamma=0.5)
+  append = frame_replay_testing.Appender(buffer)
   sample = buffer.sample(16)
   sess.run(tf.global_variables_initializer())
   for transition in [t for episode in episodes for t in episode]:
     append(sess, transition)
   drawn = {}
-  for observ, action, reward, next_observ, discount in _draw(sess, sample):
+  for observ, action, reward, next_observ, discount in frame_replay_testing.draw(sess, sample):
     np.testing.assert_array_equal(observ, append.appended[action][0])
     drawn[action] = (reward, next_observ, discount)
   return drawn, append.appended
@@ -370,12 +297,12 @@ def test_n_step_returns_stop_at_a_termination(sess):
   #   t = 4: 5,                     s'_4, d = 0
   #   t = 5: 10 (m = 1: s'_6 is not stored yet),       s'_5, d = 1
   drawn, appended = _n_step_draws(sess, [
-      _episode([1, 2, 3, 4, 5, 6], 0, end='terminated', reward=1.),
-      _episode([7, 8, 9], 5, reward=10.)])
+      frame_replay_testing.episode([1, 2, 3, 4, 5, 6], 0, end='terminated', reward=1.),
+      frame_replay_testing.episode([7, 8, 9], 5, reward=10.)])
   expected = {0: (2.75, 2, .25), 1: (4.5, 3, .25), 2: (6.25, 4, 0.),
               3: (6.5, 4, 0.), 4: (5., 4, 0.), 5: (10., 5, 1.)}
   assert sorted(drawn) == sorted(expected)
-  terminal_next = _stack(3, 4, 5, 5)  # s'_4 = [s_4[..., 1:], f_4]
+  terminal_next = frame_replay_testing.stack(3, 4, 5, 5)  # s'_4 = [s_4[..., 1:], f_4]
   for action, (reward, last, discount) in expected.items():
     got_reward, got_next, got_discount = drawn[action]
     assert (got_reward, got_discount) == (reward, discount), action
@@ -390,8 +317,8 @@ def test_n_step_returns_stop_before_a_truncation(sess):
   #   t = 1: 2 (m = 1),  s'_1, d = 1
   #   t = 3: 10 (m = 1: s'_4 is not stored yet),  s'_3, d = 1
   drawn, appended = _n_step_draws(sess, [
-      _episode([1, 2, 3, 4], 0, end='truncated', reward=1.),
-      _episode([9, 10, 11], 3, reward=10.)])
+      frame_replay_testing.episode([1, 2, 3, 4], 0, end='truncated', reward=1.),
+      frame_replay_testing.episode([9, 10, 11], 3, reward=10.)])
   expected = {0: (2., 1, .5), 1: (2., 1, 1.), 3: (10., 3, 1.)}
   assert sorted(drawn) == sorted(expected)
   for action, (reward, last, discount) in expected.items():
@@ -409,14 +336,14 @@ def test_random_episodes_n_step_transitions(sess):
   shape, slots, steps, streams = (3, 2, 4), 30, 70, 2
   buffer = frame_replay.FrameReplayBuffer(shape, slots * streams, streams,
                                           n_step=n, gamma=gamma)
-  append = _Appender(buffer)
+  append = frame_replay_testing.Appender(buffer)
   sample = buffer.sample(64)
   sess.run(tf.global_variables_initializer())
   records = _random_streams(rng, steps, streams, shape)
   for t in range(steps):
     append(sess, *[records[s][t][0] for s in range(streams)])
   lengths = set()
-  for observ, action, reward, next_observ, discount in _draw(sess, sample,
+  for observ, action, reward, next_observ, discount in frame_replay_testing.draw(sess, sample,
                                                              runs=20):
     t, stream = divmod(int(action), streams)
     episode = records[stream]
@@ -476,26 +403,26 @@ def test_drop_in_for_dqn(sess, network, weights):
 @pytest.mark.usefixtures('graph')
 def test_validation():
   with pytest.raises(ValueError, match='multiple'):
-    frame_replay.FrameReplayBuffer(_SHAPE, 15, num_streams=2)
+    frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 15, num_streams=2)
   with pytest.raises(ValueError, match='at least 5'):
-    frame_replay.FrameReplayBuffer(_SHAPE, 8, num_streams=2)
+    frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 8, num_streams=2)
   with pytest.raises(ValueError, match='capacity'):
-    frame_replay.FrameReplayBuffer(_SHAPE, 0)
+    frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 0)
   with pytest.raises(ValueError, match='n_step'):
-    frame_replay.FrameReplayBuffer(_SHAPE, 8, n_step=0)
+    frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 8, n_step=0)
   with pytest.raises(ValueError, match='gamma'):
-    frame_replay.FrameReplayBuffer(_SHAPE, 8, n_step=3, gamma=1.5)
+    frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 8, n_step=3, gamma=1.5)
   with pytest.raises(ValueError, match=r'\[H, W, F\]'):
     frame_replay.FrameReplayBuffer((84, 84), 8)
   with pytest.raises(ValueError, match=r'\[H, W, F\]'):
     frame_replay.FrameReplayBuffer((84, None, 4), 8)
   with pytest.raises(ValueError, match='uint8'):
     frame_replay.FrameReplayBuffer(
-        [tf.placeholder(tf.float32, _SHAPE)] * 5, 8)
+        [tf.placeholder(tf.float32, frame_replay_testing.SHAPE)] * 5, 8)
   with pytest.raises(ValueError, match='5 entries'):
-    frame_replay.FrameReplayBuffer([tf.placeholder(tf.uint8, _SHAPE)], 8)
-  buffer = frame_replay.FrameReplayBuffer(_SHAPE, 8)
-  observ = np.zeros((1,) + _SHAPE, np.uint8)
+    frame_replay.FrameReplayBuffer([tf.placeholder(tf.uint8, frame_replay_testing.SHAPE)], 8)
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 8)
+  observ = np.zeros((1,) + frame_replay_testing.SHAPE, np.uint8)
   with pytest.raises(ValueError, match=r'observ must have shape \(1, 2, 2'):
     buffer.append_batch([observ[0], [0], [0.], observ, [1.]])
   with pytest.raises(ValueError, match=r'discount must have shape \(1,\)'):

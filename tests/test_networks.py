@@ -97,6 +97,37 @@ def test_q_network_parameter_count(graph, q_values, count):
              for v in networks.get_variables('q')) == count
 
 
+def test_dueling_head_hand_set_weights(sess):
+  # Torso: the identity on f = [1, 2]. V = f W_v + b_v with W_v = [[1],
+  # [1]], b_v = [0.5] -> 3.5. A = f W_a + b_a with W_a = [[1, 0, 2],
+  # [0, 1, -1]], b_a = [0, 0, 3] -> [1, 2, 3]; mean A = 2.
+  # Q = V + A - mean A = [3.5 - 1, 3.5, 3.5 + 1] = [2.5, 3.5, 4.5].
+  q = networks.q_values(lambda x, _: x, tf.constant([[1., 2.]]), 3, 'q',
+                        dueling=True)
+  shapes = _shapes('q')
+  assert shapes == {'value/weights': [2, 1], 'value/biases': [1],
+                    'advantage/weights': [2, 3], 'advantage/biases': [3]}
+  sess.run(tf.global_variables_initializer())
+  variables = {v.op.name: v for v in networks.get_variables('q')}
+  sess.run([variables['q/value/weights'].assign([[1.], [1.]]),
+            variables['q/value/biases'].assign([.5]),
+            variables['q/advantage/weights'].assign([[1., 0., 2.],
+                                                     [0., 1., -1.]]),
+            variables['q/advantage/biases'].assign([0., 0., 3.])])
+  np.testing.assert_allclose(sess.run(q), [[2.5, 3.5, 4.5]])
+
+
+def test_dueling_a3c_network_parameter_count(graph):
+  del graph
+  # The a3c torso (4112 + 8224 + 663808) with V: 256 + 1 = 257 and
+  # A: 256*6 + 6 = 1542 weights, 257 more than the single head's.
+  q = networks.a3c_q_values(tf.zeros([2, 84, 84, 4], tf.uint8), 6, 'q',
+                            dueling=True)
+  assert q.shape.as_list() == [2, 6]
+  assert sum(np.prod(v.shape.as_list())
+             for v in networks.get_variables('q')) == 677686 + 257
+
+
 def test_uint8_frames_are_scaled(sess):
   # Frames of 255 (uint8) and 1.0 (float) must give the same features.
   from_uint8 = networks.a3c_torso(tf.fill([1, 84, 84, 1], np.uint8(255)), 't')

@@ -11,18 +11,24 @@ a `tf.while_loop` through `explore`, `store_batch` and `train_step`):
   store:  (s, a, r, s', discount) appended to the replay buffer, with
           discount = 0 at a termination and 1 otherwise (a time-limit
           truncation still bootstraps from s')
+  Q:      one linear head on the network's features, or with `dueling`
+          (Wang et al., 2016) Q(s, a) = V(s) + A(s, a) - mean_a' A(s, a')
   train:  y = r + gamma * discount * max_a' Q_T(s', a')          (Q-learning)
           y = r + gamma * discount * Q_T(s', argmax_a Q(s', a))  (Double DQN)
           loss = mean_i w_i * l(y_i - Q(s_i, a_i)),  l = MSE or Huber,
           w = importance-sampling weights (prioritized replay) or 1;
           one Adam or (the Nature DQN's) centered RMSProp step
 
-Replay is uniform, prioritized (Schaul et al., 2015), or uniform over
-stacked Atari frames stored once (`graphrl.frame_replay`, 'frames'). With
-frames, `n_step` = n > 1 trains on n-step transitions (Sutton & Barto,
-Section 7.1; Hessel et al., 2018): r = sum_{i<m} gamma^i r_{t+i}, s' =
-s'_{t+m-1} and discount gamma^(m-1) d_{t+m-1}, m <= n cut at an episode end,
-so y = sum_{i<m} gamma^i r_{t+i} + gamma^m d_{t+m-1} max_a' Q_T(s', a').
+Replay is uniform, prioritized (Schaul et al., 2015), or, over stacked
+Atari frames stored once, uniform (`graphrl.frame_replay`, 'frames') or
+prioritized (`graphrl.prioritized_frame_replay`, 'prioritized_frames'),
+where P(i) = p_i^alpha / sum_j p_j^alpha, w_i = (N P(i))^-beta / max w and
+p_i = |td_i| + priority_epsilon after each train step. With any replay,
+`n_step` = n > 1 trains on n-step transitions (Sutton & Barto,
+Section 7.1; Hessel et al., 2018; `graphrl.n_step`, or the frame replay's
+own): r = sum_{i<m} gamma^i r_{t+i}, s' = s'_{t+m-1} and discount
+gamma^(m-1) d_{t+m-1}, m <= n cut at an episode end, so
+y = sum_{i<m} gamma^i r_{t+i} + gamma^m d_{t+m-1} max_a' Q_T(s', a').
 
 The target network Q_T is, by `target_update`:
   'ema':  the lecture's ExponentialMovingAverage shadow of Q, bound to the
@@ -48,7 +54,9 @@ from graphrl import exploration
 from graphrl import frame_replay
 from graphrl import graph_editor
 from graphrl import losses
+from graphrl import n_step
 from graphrl import networks
+from graphrl import prioritized_frame_replay
 from graphrl import replay
 from graphrl import schedules
 from graphrl import targets
@@ -56,7 +64,9 @@ from graphrl.agents import transitions
 from graphrl.compat import tf
 
 TARGET_UPDATES = ('ema', 'hard', 'soft')
-REPLAYS = ('uniform', 'prioritized', 'frames')
+REPLAYS = ('uniform', 'prioritized', 'frames', 'prioritized_frames')
+FRAME_REPLAYS = ('frames', 'prioritized_frames')
+PRIORITIZED_REPLAYS = ('prioritized', 'prioritized_frames')
 EPSILON_SCHEDULES = ('exponential', 'linear')
 OPTIMIZERS = ('adam', 'rmsprop')
 # 'nature': the Nature DQN (Mnih et al., 2015); 'a3c': the smaller network of
@@ -80,12 +90,14 @@ class DQNConfig:
   gamma: float = 0.99
   batch_size: int = 64
   replay_capacity: int = 50000
-  replay: str = 'uniform'              # or 'prioritized', or 'frames' (Atari)
-  n_step: int = 1                      # return steps; > 1 needs 'frames'
+  replay: str = 'uniform'              # or 'prioritized', or (Atari)
+                                       # 'frames', 'prioritized_frames'
+  n_step: int = 1                      # the most return steps
   priority_exponent: float = 0.6       # alpha; sampling temperature 1/alpha
   priority_beta: float = 0.4           # IS exponent, annealed to 1
   priority_epsilon: float = 1e-6       # p = |td| + epsilon
   double_q: bool = False
+  dueling: bool = False                # Q = V + A - mean A (Wang et al.)
   loss: str = 'huber'                  # 'mse' (0.5 td^2) or 'huber'
   grad_clip: float = 10.0              # global norm; 0 disables
   target_update: str = 'ema'
@@ -118,8 +130,6 @@ class DQNConfig:
          'replay must be one of %s, got %r' % (REPLAYS, self.replay)),
         (isinstance(self.n_step, int) and self.n_step >= 1,
          'n_step must be a positive int, got %r' % (self.n_step,)),
-        (self.n_step == 1 or self.replay == 'frames',
-         "n_step > 1 needs replay 'frames', got replay %r" % self.replay),
         (self.target_update in TARGET_UPDATES,
          'target_update must be one of %s, got %r' % (
              TARGET_UPDATES, self.target_update)),
@@ -221,12 +231,18 @@ class DQNAgent:
     return self._network(observ, 'q')
 
   def _network(self, observ, name):
-    if self.config.network == 'nature':
-      return networks.nature_q_values(observ, self.num_actions, name)
-    if self.config.network == 'a3c':
-      return networks.a3c_q_values(observ, self.num_actions, name)
-    return networks.mlp(tf.cast(observ, tf.float32), self.config.hidden_sizes,
-                        self.num_actions, name)
+    c = self.config
+    if c.network == 'nature':
+      return networks.nature_q_values(observ, self.num_actions, name,
+                                      c.dueling)
+    if c.network == 'a3c':
+      return networks.a3c_q_values(observ, self.num_actions, name, c.dueling)
+    observ = tf.cast(observ, tf.float32)
+    if c.dueling:
+      return networks.q_values(
+          lambda inputs, _: networks.mlp_torso(inputs, c.hidden_sizes),
+          observ, self.num_actions, name, dueling=True)
+    return networks.mlp(observ, c.hidden_sizes, self.num_actions, name)
 
   def _schedule(self):
     """Epsilon, the in-graph schedule of the env-step counter."""
@@ -250,10 +266,15 @@ class DQNAgent:
       return transitions.counting(action, self.env_steps)
 
   def _make_buffer(self):
-    """Uniform, prioritized, or uniform over frames stored once (Atari)."""
+    """Uniform or prioritized, over transitions or frames (Atari)."""
     c = self.config
-    if c.replay == 'frames':
-      self.buffer = frame_replay.FrameReplayBuffer(
+    if c.replay in FRAME_REPLAYS:
+      buffer_class = {
+          'frames': frame_replay.FrameReplayBuffer,
+          'prioritized_frames':
+              prioritized_frame_replay.PrioritizedFrameReplayBuffer,
+      }[c.replay]
+      self.buffer = buffer_class(
           self.transition, c.replay_capacity, num_streams=c.num_envs,
           n_step=c.n_step, gamma=c.gamma)
       return
@@ -286,15 +307,21 @@ class DQNAgent:
     c = self.config
     with tf.variable_scope(self._scope):
       with tf.control_dependencies(after):
-        if c.replay == 'prioritized':
+        indices, weights = None, None
+        if c.replay in PRIORITIZED_REPLAYS:
           progress = tf.minimum(
               1.0, tf.cast(self.env_steps, tf.float32) / float(c.total_steps))
           beta = c.priority_beta + (1.0 - c.priority_beta) * progress
           items, indices, weights = self.buffer.sample_with_info(
               c.batch_size, temperature=1.0 / c.priority_exponent, beta=beta)
+          rows = indices
+        elif c.replay == 'uniform':
+          rows = self.buffer.sample_indices(c.batch_size)
+          items = self.buffer.gather(rows)
         else:
           items = self.buffer.sample(c.batch_size)
-          indices, weights = None, None
+        if c.n_step > 1 and c.replay not in FRAME_REPLAYS:
+          items = n_step.transitions(self.buffer, rows, c.n_step, c.gamma)
       observ, action, reward, next_observ, discount = items
       q = self.q_values(observ)
       q_sa = losses.action_values(q, action)

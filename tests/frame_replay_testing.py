@@ -1,0 +1,85 @@
+"""Helpers of the frame-replay tests: constant 2x2 frames and episodes.
+
+Frame v is np.full([2, 2], v). A stack [a, b, c, d] (oldest first) is
+`stack(a, b, c, d)`; tests append transitions (s, a, r, s', d) with the
+action a unique id, so a sampled transition is checked against the
+appended one with its action.
+"""
+
+import numpy as np
+
+from graphrl.compat import tf
+from graphrl.envs import atari
+
+SHAPE = (2, 2, 4)
+
+
+def stack(*values):
+  """A stack [2, 2, len(values)] whose channel k is the frame values[k]."""
+  return np.stack([np.full([2, 2], v, np.uint8) for v in values], axis=-1)
+
+
+class Appender(object):
+  """Appends fed transitions through one append_batch op."""
+
+  def __init__(self, buffer):
+    streams = buffer.num_streams
+    shape = [streams] + buffer.observation_shape
+    self._items = (tf.placeholder(tf.uint8, shape),
+                   tf.placeholder(tf.int64, [streams]),
+                   tf.placeholder(tf.float32, [streams]),
+                   tf.placeholder(tf.uint8, shape),
+                   tf.placeholder(tf.float32, [streams]))
+    self._op = buffer.append_batch(self._items)
+    self.appended = {}  # action -> (s, a, r, s', d)
+
+  def __call__(self, sess, *transitions):
+    """Appends one transition (s, a, r, s', d) per stream."""
+    for transition in transitions:
+      self.appended[transition[1]] = transition
+    columns = [np.stack(column) for column in zip(*transitions)]
+    return sess.run(self._op, dict(zip(self._items, columns)))
+
+
+def episode(frames, first_action, end=None, reward=0.):
+  """Transitions of an episode with the given newest frames, reset-stacked.
+
+  Transition t is (s_t, first_action + t, reward + t, s_{t+1}, d_t): s_0
+  repeats frames[0] and s_{t+1} pushes frames[t + 1]. end: None (the
+  episode goes on), 'terminated' (the last d is 0) or 'truncated'.
+  """
+  stacker = atari.FrameStacker(SHAPE[-1])
+  observ = stacker.reset(np.full([2, 2], frames[0], np.uint8))
+  transitions = []
+  for t, frame in enumerate(frames[1:]):
+    next_observ = stacker.push(np.full([2, 2], frame, np.uint8))
+    last = t == len(frames) - 2
+    discount = 0. if last and end == 'terminated' else 1.
+    transitions.append((observ, first_action + t, reward + t, next_observ,
+                        discount))
+    observ = next_observ
+  return transitions
+
+
+def draw(sess, sample, runs=30):
+  """Runs `sample` `runs` times; returns the sampled transitions."""
+  drawn = []
+  for _ in range(runs):
+    observ, action, reward, next_observ, discount = sess.run(sample)
+    drawn.extend(zip(observ, action, reward, next_observ, discount))
+  return drawn
+
+
+def check_drawn(drawn, appended, expected_actions):
+  """Every draw equals its appended transition; the actions seen are all
+  and only `expected_actions`. A terminal s' is s[..., 1:] + the newest."""
+  for observ, action, reward, next_observ, discount in drawn:
+    want = appended[action]
+    np.testing.assert_array_equal(observ, want[0])
+    assert (reward, discount) == (np.float32(want[2]), want[4])
+    if discount:
+      np.testing.assert_array_equal(next_observ, want[3])
+    else:
+      np.testing.assert_array_equal(
+          next_observ, np.concatenate([observ[..., 1:], observ[..., -1:]], -1))
+  assert {d[1] for d in drawn} == set(expected_actions)
