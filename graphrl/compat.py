@@ -7,7 +7,8 @@ all TF2 behaviour (eager execution, resource variables by default, v2 control
 flow), and keeps TensorFlow's start-up chatter (CUDA probing on CPU-only
 machines, written to stderr before logging is configured) off the terminal,
 so that a graphrl binary's stderr holds graphrl's own messages. Set
-GRAPHRL_TF_LOGS=1 to see that chatter.
+GRAPHRL_TF_LOGS=1 to see that chatter. It also turns on TensorFlow's oneDNN
+kernels unless TF_ENABLE_ONEDNN_OPTS is set.
 """
 
 import contextlib
@@ -15,6 +16,12 @@ import os
 import warnings
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+# TensorFlow's oneDNN kernels, which it turns on by itself only on CPUs with
+# AVX-512: they halve the DQN Atari train step on an AVX2 machine too, and
+# cost ~10% on the small MLPs of classic control, with the same results
+# (docs/RESULTS.md). TensorFlow reads the variable when it is imported; a
+# value the user set wins.
+os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
 
 
 @contextlib.contextmanager
@@ -44,20 +51,6 @@ with _quiet_stderr():
 
 # tf-slim still calls the deprecated `Layer.apply`; the warning is not ours.
 warnings.filterwarnings('ignore', message='`layer.apply` is deprecated')
-
-
-def use_onednn():
-  """Lets TensorFlow run its oneDNN kernels, unless TF_ENABLE_ONEDNN_OPTS
-  is set (the user's choice wins).
-
-  TensorFlow leaves oneDNN off on CPUs without AVX-512 (this project's
-  AVX2 machine); there it halves the DQN Atari train step (docs/RESULTS.md)
-  but slows the small MLP graphs of classic control by ~10%, so graphrl
-  turns it on for convolutional networks only. TensorFlow reads the
-  variable when its first graph is optimized, so this must run before the
-  first `Session.run`.
-  """
-  os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
 
 
 def session_config(threads=1):

@@ -8,11 +8,12 @@ Runs, in `--repeats` interleaved rounds, `python -m graphrl.train
 `--learning_starts`, one train step every `--train_every` agent steps, once
 per variant (a fresh logdir each, no evaluation until the end, no
 checkpoint before it):
-  serial:                  the bit-reproducible serial loop, TensorFlow's
-                           default kernels (TF_ENABLE_ONEDNN_OPTS=0);
-  serial_onednn:           the same with oneDNN kernels (graphrl's default
-                           for convolutional networks);
-  learner_thread:          training in a second thread, default kernels;
+  serial:                  the bit-reproducible serial loop without oneDNN
+                           (TF_ENABLE_ONEDNN_OPTS=0, TensorFlow's default
+                           on CPUs without AVX-512);
+  serial_onednn:           the same with oneDNN kernels (graphrl's
+                           default);
+  learner_thread:          training in a second thread, without oneDNN;
   learner_thread_onednn:   the same with oneDNN;
 and Stable-Baselines3's DQN with the same network, batch, replay size,
 train cadence and target period (`../shared/peers/sb3_atari_bench.py

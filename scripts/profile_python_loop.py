@@ -73,7 +73,6 @@ def main(argv):
                        atari_preprocessing=FLAGS.atari_preprocessing)
   config, loop = train.build_configs(FLAGS.agent, env.gym_env.spec.
                                      max_episode_steps)
-  train.choose_kernels(config)
   tf.set_random_seed(FLAGS.seed)
   agent = spec.agent(env.observation_spec(), env.action_spec(), config)
   train_op, loss, _ = agent.train_step()
