@@ -18,7 +18,7 @@ import warnings
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 # TensorFlow's oneDNN kernels, which it turns on by itself only on CPUs with
 # AVX-512: they halve the DQN Atari train step on an AVX2 machine too, and
-# cost ~10% on the small MLPs of classic control, with the same results
+# cost ~13% on the small MLPs of classic control, with the same results
 # (docs/RESULTS.md). TensorFlow reads the variable when it is imported; a
 # value the user set wins.
 os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')

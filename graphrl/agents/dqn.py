@@ -315,9 +315,8 @@ class DQNAgent:
           items, indices, weights = self.buffer.sample_with_info(
               c.batch_size, temperature=1.0 / c.priority_exponent, beta=beta)
           rows = indices
-        elif c.replay == 'uniform':
+        elif c.n_step > 1 and c.replay == 'uniform':
           rows = self.buffer.sample_indices(c.batch_size)
-          items = self.buffer.gather(rows)
         else:
           items = self.buffer.sample(c.batch_size)
         if c.n_step > 1 and c.replay not in FRAME_REPLAYS:
