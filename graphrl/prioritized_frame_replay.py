@@ -116,17 +116,7 @@ class PrioritizedFrameReplayBuffer(frame_replay.FrameReplayBuffer):
     Raises:
       ValueError: if the shapes are not both [K].
     """
-    rows = tf.convert_to_tensor(rows, tf.int64)
-    priorities = tf.convert_to_tensor(priorities, tf.float32)
-    if (rows.shape.ndims != 1 or
-        not rows.shape.is_compatible_with(priorities.shape)):
-      raise ValueError('rows and priorities must both have shape [K], got '
-                       '{} and {}'.format(rows.shape, priorities.shape))
-    check = tf.debugging.assert_non_negative(
-        priorities, message='priorities must be >= 0 (and not NaN)')
-    with tf.control_dependencies([check]):
-      raise_max = self._max_priority.assign(
-          tf.maximum(self._max_priority, tf.reduce_max(priorities)))
-      update = self._priorities.scatter_update(
-          tf.IndexedSlices(priorities, rows))
-    return tf.group(raise_max, update)
+    rows, priorities = replay.priority_update(rows, priorities)
+    priorities = replay.track_max(self._max_priority, priorities)
+    return self._priorities.scatter_update(
+        tf.IndexedSlices(priorities, rows)).op

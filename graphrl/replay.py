@@ -348,12 +348,7 @@ class PrioritizedReplayBuffer(object):
     Raises:
       ValueError: if the shapes are not both [K].
     """
-    indices = tf.convert_to_tensor(indices, tf.int64)
-    priorities = tf.convert_to_tensor(priorities, tf.float32)
-    if (indices.shape.ndims != 1 or
-        not indices.shape.is_compatible_with(priorities.shape)):
-      raise ValueError('indices and priorities must both have shape [K], got '
-                       '{} and {}'.format(indices.shape, priorities.shape))
+    indices, priorities = priority_update(indices, priorities)
     checks = [
         tf.debugging.assert_non_negative(
             indices, message='priority indices must be >= 0'),
@@ -361,7 +356,7 @@ class PrioritizedReplayBuffer(object):
             indices, self.size(),
             message='priority indices must be stored rows (< size)')]
     with tf.control_dependencies(checks):
-      priorities = self._track_max(priorities)
+      priorities = track_max(self._max_priority, priorities)
       return self._buffer.storage[0].scatter_update(
           tf.IndexedSlices(priorities, indices)).op
 
@@ -390,17 +385,34 @@ class PrioritizedReplayBuffer(object):
     if not priorities.shape.is_compatible_with(shape):
       raise ValueError('priorities must have shape {}, got {}'.format(
           shape, priorities.shape))
-    return self._track_max(priorities)
+    return track_max(self._max_priority, priorities)
 
-  def _track_max(self, priorities):
-    """Checks priorities >= 0 and raises the max priority to theirs."""
-    check = tf.debugging.assert_non_negative(
-        priorities, message='priorities must be >= 0 (and not NaN)')
-    with tf.control_dependencies([check]):
-      update = self._max_priority.assign(
-          tf.maximum(self._max_priority, tf.reduce_max(priorities)))
-    with tf.control_dependencies([update.op]):
-      return tf.identity(priorities)
+
+def priority_update(indices, priorities):
+  """Converts a priority update: int64 indices and float32 priorities [K].
+
+  Raises:
+    ValueError: if the shapes are not both [K].
+  """
+  indices = tf.convert_to_tensor(indices, tf.int64)
+  priorities = tf.convert_to_tensor(priorities, tf.float32)
+  if (indices.shape.ndims != 1 or
+      not indices.shape.is_compatible_with(priorities.shape)):
+    raise ValueError('indices and priorities must both have shape [K], got '
+                     '{} and {}'.format(indices.shape, priorities.shape))
+  return indices, priorities
+
+
+def track_max(max_priority, priorities):
+  """Checks priorities >= 0 and raises the variable `max_priority` to
+  theirs; returns the priorities after both."""
+  check = tf.debugging.assert_non_negative(
+      priorities, message='priorities must be >= 0 (and not NaN)')
+  with tf.control_dependencies([check]):
+    update = max_priority.assign(
+        tf.maximum(max_priority, tf.reduce_max(priorities)))
+  with tf.control_dependencies([update.op]):
+    return tf.identity(priorities)
 
 
 def _specs(template):

@@ -83,3 +83,22 @@ def check_drawn(drawn, appended, expected_actions):
       np.testing.assert_array_equal(
           next_observ, np.concatenate([observ[..., 1:], observ[..., -1:]], -1))
   assert {d[1] for d in drawn} == set(expected_actions)
+
+
+def train_on_rising_frames(sess, agent, steps):
+  """Feeds a DQN agent `steps` transitions of 84x84 frames 1, 2, ... and
+  trains on each but the first (whose s' is not stored yet, so nothing can
+  be sampled); returns the losses."""
+  stacker = atari.FrameStacker(4)
+  observ = stacker.reset(np.full([84, 84], 1, np.uint8))
+  losses = []
+  for step in range(steps):
+    next_observ = stacker.push(np.full([84, 84], step + 2, np.uint8))
+    feed = dict(zip(agent.transition, (observ, step % 4, 1., next_observ, 1.)))
+    feed[agent.observ] = observ[None]
+    if step == 0:
+      sess.run(agent.store, feed)
+    else:
+      losses.append(sess.run([agent.train, agent.loss], feed)[1])
+    observ = next_observ
+  return losses

@@ -386,18 +386,8 @@ def test_drop_in_for_dqn(sess, network, weights):
   assert sum(np.prod(v.shape.as_list())
              for v in agent.policy_variables) == weights
   sess.run(tf.global_variables_initializer())
-  stacker = atari.FrameStacker(4)
-  observ = stacker.reset(np.full([84, 84], 1, np.uint8))
-  for step in range(3):
-    next_observ = stacker.push(np.full([84, 84], step + 2, np.uint8))
-    feed = dict(zip(agent.transition, (observ, step % 4, 1., next_observ, 1.)))
-    feed[agent.observ] = observ[None]
-    if step == 0:  # One stored step has no s' yet: nothing to sample.
-      sess.run(agent.store, feed)
-    else:
-      _, loss = sess.run([agent.train, agent.loss], feed)
-      assert np.isfinite(loss)
-    observ = next_observ
+  losses = frame_replay_testing.train_on_rising_frames(sess, agent, 3)
+  assert np.all(np.isfinite(losses))
 
 
 @pytest.mark.usefixtures('graph')

@@ -12,11 +12,11 @@ from graphrl import envs
 from graphrl import prioritized_frame_replay
 from graphrl.agents import dqn
 from graphrl.compat import tf
-from graphrl.envs import atari
 from frame_replay_testing import Appender
 from frame_replay_testing import SHAPE
 from frame_replay_testing import check_drawn
 from frame_replay_testing import episode
+from frame_replay_testing import train_on_rising_frames
 
 
 def _buffer():
@@ -119,18 +119,8 @@ def test_dqn_trains_on_prioritized_frames_and_updates_priorities(sess):
   agent = dqn.DQNAgent(envs.ArraySpec((84, 84, 4), np.uint8),
                        envs.BoundedArraySpec((), np.int64, 0, 3), config)
   sess.run(tf.global_variables_initializer())
-  stacker = atari.FrameStacker(4)
-  observ = stacker.reset(np.full([84, 84], 1, np.uint8))
-  for step in range(4):
-    next_observ = stacker.push(np.full([84, 84], step + 2, np.uint8))
-    feed = dict(zip(agent.transition, (observ, step % 4, 1., next_observ, 1.)))
-    feed[agent.observ] = observ[None]
-    if step == 0:  # One stored step has no s' yet: nothing to sample.
-      sess.run(agent.store, feed)
-    else:
-      _, loss = sess.run([agent.train, agent.loss], feed)
-      assert np.isfinite(loss)
-    observ = next_observ
+  losses = train_on_rising_frames(sess, agent, 4)
+  assert np.all(np.isfinite(losses))
   # Sampled rows got p = |td| + epsilon, no longer the initial 1.
   priorities = sess.run(agent.buffer.priorities())[:4]
   assert np.any(priorities != 1.) and np.all(priorities > 0)
