@@ -13,8 +13,14 @@ MB) as a checkpoint of that step, and the run's records up to that step
   python -m graphrl.evaluate --logdir=results/dqn_pong
   python scripts/plot_curves.py --logdirs=results/dqn_pong --out=curve.png
 
-play and draw it. An `--out` that exists and is not empty is refused, so an
-export never overwrites another run.
+play and draw it, and `graphrl.load_policy('results/dqn_pong')` acts with
+it. It also writes `--out/saved_model`, a TensorFlow SavedModel of the
+greedy policy that TensorFlow 2 runs without graphrl (signature 'action':
+observations [B, *obs_shape] in, actions [B] or [B, U] out; see
+`graphrl.policy.Policy.export_saved_model`). A recurrent policy (A2C with
+`--torso=gru`) has no SavedModel: it needs `--nosaved_model`. An `--out`
+that exists and is not empty is refused, so an export never overwrites
+another run.
 """
 
 import os
@@ -22,9 +28,7 @@ import shutil
 
 from absl import flags
 
-from graphrl.compat import session_config
-from graphrl.compat import tf
-from graphrl.training import checkpoints
+from graphrl import policy as policy_lib
 from graphrl.training import cli
 from graphrl.training import episode_log
 from graphrl.training import saved_runs
@@ -32,10 +36,10 @@ from graphrl.training import saved_runs
 FLAGS = flags.FLAGS
 flags.DEFINE_string('logdir', None, 'Logdir of the training run to export.')
 flags.DEFINE_string('out', None, 'Directory to write; must be new or empty.')
-flags.DEFINE_integer('step', None, 'Step of the checkpoint to export; '
-                     'default the latest.')
-flags.DEFINE_boolean('best', False, 'Export the checkpoint of the best '
-                     'greedy evaluation instead of the latest.')
+flags.DEFINE_boolean('saved_model', True, 'Also write a TensorFlow '
+                     'SavedModel of the greedy policy to OUT/saved_model.')
+saved_runs.define_checkpoint_flags()
+SAVED_MODEL = 'saved_model'
 
 RECORDS = (episode_log.FILENAME, episode_log.EVALUATIONS_FILENAME,
            episode_log.GAMES_FILENAME)
@@ -47,26 +51,15 @@ def main(argv):
   cli.require(FLAGS.out, '--out is required')
   cli.require(not os.path.exists(FLAGS.out) or not os.listdir(FLAGS.out),
               '--out=%s is not empty' % FLAGS.out)
-  cli.require(FLAGS.step is None or not FLAGS.best,
-              '--step and --best exclude each other')
-  metadata = saved_runs.read_metadata(FLAGS.logdir)
-  env = saved_runs.load_env(metadata, seed=0)
-  agent = saved_runs.build_agent(metadata, env)
-  env.close()
-  saver = tf.train.Saver(agent.policy_variables)
-  run = checkpoints.CheckpointManager(FLAGS.logdir, saver, metadata,
-                                      must_match=('agent', 'env'))
-  export = checkpoints.CheckpointManager(FLAGS.out, saver, metadata, keep=1)
-  step = FLAGS.step
-  if FLAGS.best:
-    best = run.best()
-    cli.require(best is not None,
-                '%s holds no evaluated checkpoint' % FLAGS.logdir)
-    step = best[0]
-  with tf.Session(config=session_config()) as sess:
-    step = run.restore(sess, step)
-    cli.require(step is not None, '%s holds no checkpoint' % FLAGS.logdir)
-    path = export.save(sess, step)
+  checkpoint = saved_runs.checkpoint_flag()
+  with policy_lib.load_policy(FLAGS.logdir, checkpoint) as policy:
+    cli.require(not (FLAGS.saved_model and policy.recurrent),
+                'a recurrent policy (--torso=gru) has no SavedModel; export '
+                'it with --nosaved_model')
+    step = policy.step
+    path = policy.export_checkpoint(FLAGS.out)
+    if FLAGS.saved_model:
+      policy.export_saved_model(os.path.join(FLAGS.out, SAVED_MODEL))
   for name in RECORDS:
     source = os.path.join(FLAGS.logdir, name)
     if os.path.exists(source):

@@ -1,14 +1,18 @@
-"""scripts/export_policy.py on a tiny DQN run: weights only, evaluable."""
+"""scripts/export_policy.py on a tiny DQN run: weights only, evaluable,
+and a SavedModel that TensorFlow 2 runs without graphrl."""
 
 import csv
 import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
+import graphrl
 from cli_assertions import assert_one_line_error
+from saved_model_testing import saved_model_actions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, 'scripts', 'export_policy.py')
@@ -45,7 +49,8 @@ def test_exports_the_policy_weights_alone_and_the_records(run, tmp_path):
   assert process.returncode == 0, process.stderr
   assert 'Exported the policy of step 400' in process.stdout
   assert sorted(os.listdir(out)) == [
-      'checkpoints', 'episodes.csv', 'evaluations.csv', 'graphrl.json']
+      'checkpoints', 'episodes.csv', 'evaluations.csv', 'graphrl.json',
+      'saved_model']
   full, exported = _variables(run, 400), _variables(out, 400)
   # 4 -> 16 -> 2: the online MLP's two layers; no Adam slots, target network,
   # counters or replay buffer.
@@ -60,6 +65,21 @@ def test_exports_the_policy_weights_alone_and_the_records(run, tmp_path):
                        '--episodes=2')
   assert evaluation.returncode == 0, evaluation.stderr
   assert '"checkpoint_step": 400' in evaluation.stdout
+
+
+def test_the_saved_model_acts_like_the_exported_policy(run, tmp_path):
+  out = str(tmp_path / 'export')
+  process = _python(SCRIPT, '--logdir=' + run, '--out=' + out, '--step=200')
+  assert process.returncode == 0, process.stderr
+  observations = np.random.RandomState(0).uniform(
+      -2, 2, (100, 4)).astype(np.float32)
+  with graphrl.load_policy(out) as policy:
+    assert policy.step == 200
+    expected = policy.actions(observations)
+  assert len(set(expected)) == 2  # Both actions occur.
+  actions = saved_model_actions(os.path.join(out, 'saved_model'),
+                                observations, str(tmp_path))
+  np.testing.assert_array_equal(actions, expected)
 
 
 def test_exports_the_checkpoint_of_a_step_and_the_records_up_to_it(

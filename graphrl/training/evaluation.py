@@ -3,13 +3,15 @@
 import numpy as np
 
 
-def run_episodes(env, policy, max_steps=None):
+def run_episodes(env, policy, max_steps=None, on_episode_end=None):
   """Runs one episode in every member of a batched environment.
 
   Args:
     env: a batched `PyEnvironment` of N members; it is reset first.
     policy: callable observations [N, ...] -> actions [N].
     max_steps: optional cap on the steps per episode.
+    on_episode_end: optional callable(return, length), called as each
+      episode ends, in the order they end.
 
   Returns:
     (returns, lengths): float64 [N] undiscounted returns and int [N] lengths
@@ -24,7 +26,11 @@ def run_episodes(env, policy, max_steps=None):
     time_step = env.step(policy(time_step.observation))
     returns += np.where(running, time_step.reward, 0.0)
     lengths += running
-    running &= ~time_step.is_last()
+    ended = running & time_step.is_last()
+    running &= ~ended
+    if on_episode_end is not None:
+      for member in np.flatnonzero(ended):
+        on_episode_end(returns[member], lengths[member])
   return returns, lengths
 
 
