@@ -8,7 +8,10 @@ dataclasses: a flag left unset takes the selected agent's default (`--help`
 lists them per agent), and setting one the agent does not have is an error.
 A flagfile in `flags/` fixes the settings of one reproduced result.
 Rerunning with the same `--logdir` resumes from its last checkpoint (the
-replay buffer included). The last stdout line is a JSON summary of the run.
+replay buffer included), with the run's own settings: one that shapes what
+is learned may change only with `--allow_changed_settings`, which records
+the change in graphrl.json. The run ends with a line saying why it stopped
+and what next, then, as the last stdout line, a JSON summary.
 
 Reproducibility: the same `--seed` and flags give the same episode returns,
 since every random op draws from the graph-level seed and stateful ops run
@@ -21,15 +24,16 @@ import dataclasses
 import functools
 import json
 import os
+import tempfile
 
 from absl import flags
 import numpy as np
 
 from graphrl.agents import registry
-from graphrl import compat
 from graphrl.compat import tf
 from graphrl import envs
 from graphrl import tf_envs
+from graphrl.training import checkpoints
 from graphrl.training import cli
 from graphrl.training import graph_iterations
 
@@ -43,7 +47,8 @@ flags.DEFINE_integer('seed', 0, 'Seed of the graph and the environments.')
 flags.DEFINE_string('logdir', None, 'Directory of checkpoints and logs; '
                     'default runs/<agent>_<env>/seed_<seed>.')
 flags.DEFINE_integer('max_episode_steps', None,
-                     "Episode time limit; default the environment's own.")
+                     "Episode time limit; default the environment's own.",
+                     lower_bound=1)
 flags.DEFINE_enum(
     'loop', None, LOOPS,
     "Where the training loop runs: 'python', one Session.run per env step, "
@@ -62,6 +67,20 @@ flags.DEFINE_boolean(
 flags.DEFINE_integer('steps_per_run', None,
                      'With --loop=graph: env steps per Session.run at most; '
                      'default %d.' % STEPS_PER_RUN)
+flags.DEFINE_boolean(
+    'allow_changed_settings', False,
+    'Resume the run in --logdir with settings that differ from its own '
+    '(graphrl.json), e.g. another --learning_rate: it continues with the new '
+    'ones and records the change in graphrl.json. Without it such a resume '
+    'is refused.')
+
+# Settings a resumed run may change without --allow_changed_settings: they
+# set how long it trains, what it records and how fast it runs, not what it
+# learns. --loop and --steps_per_run are not compared either.
+FREE_SETTINGS = ('num_steps', 'progress_every_s', 'eval_every',
+                 'eval_episodes', 'checkpoint_every', 'keep_checkpoints',
+                 'summary_every', 'stop_eval_return', 'threads',
+                 'learner_thread')
 
 
 def _fields(config_class):
@@ -186,14 +205,84 @@ def load_graph_env(env_id, num_envs, atari_preprocessing):
                           make_env, atari_preprocessing=atari_preprocessing))
 
 
-def choose_kernels(config):
-  """oneDNN kernels for a convolutional network (`compat.use_onednn`)."""
-  if getattr(config, 'network', 'mlp') != 'mlp':
-    compat.use_onednn()
-
-
 def default_logdir(agent, env_id, seed):
   return os.path.join('runs', '%s_%s' % (agent, env_id), 'seed_%d' % seed)
+
+
+def check_logdir(logdir):
+  """Refuses a logdir that is a file or below one, or that cannot be
+  written; creates nothing.
+
+  Raises:
+    cli.UserError: as above.
+  """
+  existing = os.path.abspath(logdir)
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
+  cli.require(os.path.isdir(existing), '--logdir=%s: %s is a file, not a '
+              'directory' % (logdir, existing))
+  try:
+    with tempfile.TemporaryFile(dir=existing):
+      pass
+  except OSError as error:
+    raise cli.UserError('--logdir=%s: cannot write in %s (%s)' % (
+        logdir, existing, error.strerror))
+
+
+def _learning_settings(metadata):
+  """{flag name: value} of the settings in a run's metadata that shape what
+  it learns: all but `FREE_SETTINGS` and the derived ones."""
+  settings = dict(metadata.get('config', {}), **metadata.get('loop_config',
+                                                              {}))
+  settings = {name: value for name, value in settings.items()
+              if name not in FREE_SETTINGS + registry.DERIVED_FIELDS}
+  settings.update((name, metadata[name]) for name in (
+      'seed', 'max_episode_steps', 'atari_preprocessing') if name in metadata)
+  return settings
+
+
+def _shown(value):
+  """A setting's value as it reads in a flag."""
+  if value is None:
+    return 'unset'
+  return ','.join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def continue_run(logdir, metadata):
+  """The metadata of this run, compared with the run it resumes in `logdir`.
+
+  Settings that differ from the stored run's (`_learning_settings`, of the
+  same agent and environment: others are refused by the checkpoints) are
+  refused, or with --allow_changed_settings appended to the stored
+  'changes' list (the checkpoint step they start at, old and new values),
+  which the returned metadata carries.
+
+  Raises:
+    cli.UserError: changed settings without --allow_changed_settings.
+  """
+  stored = checkpoints.stored_metadata(logdir)
+  steps = checkpoints.committed_steps(logdir)
+  if stored is None or not steps or any(
+      stored.get(key) != metadata[key] for key in ('agent', 'env')):
+    return metadata
+  theirs, ours = _learning_settings(stored), _learning_settings(metadata)
+  changed = {name: {'old': theirs[name], 'new': ours[name]}
+             for name in sorted(ours)
+             if name in theirs and theirs[name] != ours[name]}
+  listed = '; '.join(
+      '--%s: %s in the run, %s now' % (name, _shown(change['old']),
+                                       _shown(change['new']))
+      for name, change in changed.items())
+  cli.require(not changed or FLAGS.allow_changed_settings,
+              '%s holds a run with other settings (%s); use a new --logdir, '
+              'or --allow_changed_settings to continue it with these' % (
+                  logdir, listed))
+  changes = stored.get('changes', [])
+  if changed:
+    print('Continuing the run in %s with changed settings from step %d: %s.'
+          % (logdir, steps[-1], listed), flush=True)
+    changes = changes + [{'step': steps[-1], 'settings': changed}]
+  return dict(metadata, changes=changes) if changes else metadata
 
 
 def choose_loop(agent, env_id, config):
@@ -223,15 +312,16 @@ def choose_loop(agent, env_id, config):
 
 
 def main(argv):
-  cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
+  cli.require_no_arguments(argv)
   spec = registry.AGENTS[FLAGS.agent]
   probe = make_env(FLAGS.env, FLAGS.seed, FLAGS.max_episode_steps,
                    atari_preprocessing=FLAGS.atari_preprocessing)
   env_id = probe.gym_env.spec.id
   atari = FLAGS.atari_preprocessing and envs.is_atari(env_id)
   limit = FLAGS.max_episode_steps or probe.gym_env.spec.max_episode_steps
+  logdir = FLAGS.logdir or default_logdir(FLAGS.agent, env_id, FLAGS.seed)
+  check_logdir(logdir)
   config, loop = build_configs(FLAGS.agent, limit)
-  choose_kernels(config)
   loop_kind, steps_per_run = choose_loop(FLAGS.agent, env_id, config)
   cli.require(
       not getattr(loop, 'learner_thread', False) or (
@@ -242,6 +332,12 @@ def main(argv):
   cli.require(loop_kind == 'graph' or spec.batched or num_envs == 1,
               '--num_envs=%d: the Python loop of %s steps one environment; '
               'use --loop=graph' % (num_envs, FLAGS.agent))
+  metadata = continue_run(logdir, {
+      'agent': FLAGS.agent, 'env': env_id, 'format': 1,
+      'config': registry.config_to_json(config),
+      'loop_config': registry.config_to_json(loop), 'seed': FLAGS.seed,
+      'max_episode_steps': FLAGS.max_episode_steps, 'loop': loop_kind,
+      'atari_preprocessing': atari})
   np.random.seed(FLAGS.seed)
   tf.set_random_seed(FLAGS.seed)
   if loop_kind == 'graph':
@@ -258,15 +354,10 @@ def main(argv):
       make_env(env_id, FLAGS.seed + 10000 + i, FLAGS.max_episode_steps,
                training=False, atari_preprocessing=atari)
       for i in range(loop.eval_episodes)])
-  logdir = FLAGS.logdir or default_logdir(FLAGS.agent, env_id, FLAGS.seed)
   try:
     agent = spec.agent(env.observation_spec(), env.action_spec(), config)
   except ValueError as error:
     raise cli.UserError(error)
-  metadata = {'agent': FLAGS.agent, 'env': env_id, 'format': 1,
-              'config': registry.config_to_json(config), 'seed': FLAGS.seed,
-              'max_episode_steps': FLAGS.max_episode_steps, 'loop': loop_kind,
-              'atari_preprocessing': atari}
   print('Training %s on %s for %d steps in the %s loop; logdir %s' % (
       FLAGS.agent, env_id, loop.num_steps, loop_kind, logdir), flush=True)
   scores = game_scores(env) if atari else None

@@ -93,6 +93,49 @@ def test_keep_deletes_older_checkpoints(tmp_path):
   assert _restore(str(tmp_path))[0] == 40
 
 
+def test_state_file_never_names_a_deleted_checkpoint(tmp_path, monkeypatch):
+  logdir = str(tmp_path)
+  manager = _save_steps(logdir, [10], keep=1)
+
+  def killed(path, *unused_args, **unused_kwargs):
+    raise RuntimeError('killed while deleting %s' % path)
+
+  # The process dies while deleting ckpt-10, after committing ckpt-20.
+  monkeypatch.setattr(checkpoints.shutil, 'rmtree', killed)
+  with pytest.raises(RuntimeError, match='deleted-10'):
+    _save_steps(logdir, [20], keep=1)
+  monkeypatch.undo()
+  assert tf.train.latest_checkpoint(manager.directory) == manager.path(20)
+  with open(os.path.join(manager.directory, 'checkpoint')) as f:
+    assert 'ckpt-10' not in f.read()
+  assert _restore(logdir)[0] == 20
+
+
+def test_a_full_disk_is_a_user_error_that_keeps_the_last_checkpoint(
+    tmp_path, monkeypatch):
+  logdir = str(tmp_path)
+  manager = _save_steps(logdir, [10])
+  before = _snapshot(logdir)
+
+  def full_disk(unused_saver, unused_sess, prefix, **unused_kwargs):
+    os.makedirs(os.path.dirname(prefix))
+    with open(prefix + '.data-00000-of-00001', 'wb') as f:
+      f.write(b'half')
+    raise tf.errors.ResourceExhaustedError(
+        None, None, prefix + '.data-00000-of-00001; No space left on device')
+
+  monkeypatch.setattr(tf.train.Saver, 'save', full_disk)
+  with pytest.raises(checkpoints.CheckpointError) as error:
+    _save_steps(logdir, [20])
+  message = cli.one_line(error.value)
+  assert message == str(error.value)
+  assert 'checkpoint of step 20' in message
+  assert 'ResourceExhaustedError' in message and 'No space left' in message
+  assert 'the last good checkpoint is %s' % manager.path(10) in message
+  assert _snapshot(logdir) == before
+  assert sorted(os.listdir(manager.directory)) == ['checkpoint', 'ckpt-10']
+
+
 def test_the_best_scored_checkpoint_is_kept_until_beaten(tmp_path):
   # keep=2; step 20 scores best (5) and outlives 30 and 40; step 50 (7)
   # beats it, so 20 goes; 60 (no score) does not count.
@@ -185,6 +228,9 @@ def test_must_match_ignores_other_keys(tmp_path):
         must_match=('agent', 'env'))
     with tf.Session(config=session_config()) as sess:
       assert manager.restore(sess) == 4
+      manager.save(sess, 5)  # The run goes on with its new metadata.
+  with open(tmp_path / checkpoints.METADATA_FILENAME) as f:
+    assert json.load(f) == dict(METADATA, learning_rate=1e-4)
 
 
 def _truncate_data(directory):

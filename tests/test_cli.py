@@ -18,7 +18,7 @@ _PROGRAM = textwrap.dedent('''\
 
 
     def main(argv):
-      del argv
+      cli.require_no_arguments(argv)
       mode = flags.FLAGS.mode
       cli.require(mode != 'user_error', 'cannot train\\nwith these flags')
       if mode == 'bug':
@@ -65,6 +65,28 @@ def test_flag_errors_are_one_line(program, args, mentions):
   assert len(result.stderr.splitlines()) == 1
   assert result.stderr.startswith('error: ') and mentions in result.stderr
   assert 'ERROR' not in result.stderr and 'FATAL' not in result.stderr
+
+
+def test_binary_flagfile_is_one_line_error(program, tmp_path):
+  flagfile = tmp_path / 'x.flags'
+  flagfile.write_bytes(b'\x89PNG\r\n\x1a\n\xff\xfe')
+  result = program('--flagfile=%s' % flagfile)
+  assert (result.returncode, result.stdout) == (2, '')
+  assert len(result.stderr.splitlines()) == 1
+  assert result.stderr.startswith(
+      'error: --flagfile=%s: not a text file of flags (' % flagfile)
+  assert "can't decode byte 0x89 in position 0" in result.stderr
+
+
+def test_arguments_are_refused_with_a_hint_for_a_flagfile(program, tmp_path):
+  flagfile = tmp_path / 'x.flags'
+  flagfile.write_text('--steps=5\n')
+  result = program(str(flagfile))
+  assert (result.returncode, result.stderr) == (
+      2, 'error: unexpected argument %s; did you mean --flagfile=%s?\n' % (
+          flagfile, flagfile))
+  result = program('x.flags', 'more')  # Not a file: no hint.
+  assert result.stderr == 'error: unexpected arguments: x.flags more\n'
 
 
 def test_user_error_is_one_line(program):

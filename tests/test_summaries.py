@@ -61,6 +61,18 @@ def test_resume_step_writes_session_start(tmp_path):
   assert [e.step for e in starts] == [300]
 
 
+def test_discard_deletes_only_its_own_event_file(tmp_path):
+  earlier = tmp_path / 'events.out.tfevents.1.earlier-run'
+  earlier.write_bytes(b'points of an earlier run')
+  with summaries.ScalarWriter(str(tmp_path), resume_step=1) as writer:
+    writer.scalar('a', 2.0, 2)
+    writer.flush()
+    assert len(os.listdir(tmp_path)) == 2
+    writer.discard()
+  assert os.listdir(tmp_path) == [earlier.name]
+  assert earlier.read_bytes() == b'points of an earlier run'
+
+
 @pytest.mark.parametrize('values,message', [
     ({'': 1.0}, 'tag'), ({3: 1.0}, 'tag'), ({'x': 'high'}, 'real number'),
     ({'x': np.ones(2)}, 'real number')])

@@ -70,6 +70,8 @@ def _returns(logdir):
     ('--num_steps=abc', 'num_steps'),
     ('--threads=-1', '--threads must be >= 0, got -1'),
     ('--flagfile=flags/no_such.flags', 'no_such.flags'),
+    ('--max_episode_steps=-1', '--max_episode_steps=-1'),
+    ('--max_episode_steps=0', '--max_episode_steps=0'),
 ])
 def test_bad_input_is_one_line_error(tmp_path, flag, fragment):
   process = train(*SMALL, '--num_steps=100', '--logdir=%s' % tmp_path, flag)
@@ -147,8 +149,18 @@ def test_n_step_dueling_double_prioritized_dqn_trains_and_resumes(tmp_path,
 
 def test_resume_continues_from_the_last_checkpoint(tmp_path):
   logdir = str(tmp_path / 'run')
-  first = _summary(train(*SMALL, '--num_steps=400', '--logdir=' + logdir))
-  assert first['steps'] == 400
+  process = train(*SMALL, '--num_steps=400', '--logdir=' + logdir,
+                  '--stop_eval_return=1000')
+  first = _summary(process)
+  assert (first['steps'], first['stop_reason'], first['stopped_early'],
+          first['reached_stop_eval_return']) == (400, 'num_steps', False,
+                                                 False)
+  ending = process.stdout.strip().splitlines()[-2]
+  assert ending.startswith('ran out of steps: --num_steps=400 reached at '
+                           'step 400 (0:')
+  assert 'last greedy mean ' in ending and ' at step 400, short of ' \
+      '--stop_eval_return=1000; best checkpoint: ' in ending
+  assert 'rerun with a larger --num_steps' in ending
   second = train(*SMALL, '--num_steps=800', '--logdir=' + logdir)
   assert 'Resuming from the checkpoint of step 400' in second.stdout
   assert _summary(second)['steps'] == 800
@@ -206,6 +218,102 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
       'checkpoint', 'ckpt-200']
 
 
+def test_nan_loss_on_an_existing_run_leaves_it_untouched(tmp_path):
+  logdir = str(tmp_path / 'run')
+  _summary(train(*SMALL, '--num_steps=200', '--logdir=' + logdir))
+  before = _snapshot(logdir)
+  process = train(*SMALL, '--num_steps=5000', '--logdir=' + logdir,
+                  '--learning_rate=1e30', '--grad_clip=0', '--loss=mse',
+                  '--allow_changed_settings')
+  assert_one_line_error(process, 'the loss became', 'last good checkpoint '
+                         'is step 200')
+  assert _snapshot(logdir) == before  # No new event file, no new rows.
+
+
+def test_changed_settings_are_refused_or_recorded(tmp_path):
+  logdir = str(tmp_path / 'run')
+  _summary(train(*SMALL, '--num_steps=200', '--logdir=' + logdir))
+  before = _snapshot(logdir)
+  process = train(*SMALL, '--num_steps=400', '--logdir=' + logdir,
+                  '--learning_rate=0.002', '--seed=1')
+  assert_one_line_error(
+      process, '--learning_rate: 0.001 in the run, 0.002 now',
+      '--seed: 0 in the run, 1 now', 'use a new --logdir',
+      '--allow_changed_settings')
+  assert _snapshot(logdir) == before
+  allowed = train(*SMALL, '--num_steps=400', '--logdir=' + logdir,
+                  '--learning_rate=0.002', '--allow_changed_settings')
+  assert _summary(allowed)['steps'] == 400
+  with open(os.path.join(logdir, 'graphrl.json'), encoding='utf-8') as f:
+    metadata = json.load(f)
+  assert metadata['config']['learning_rate'] == 0.002
+  assert metadata['changes'] == [{'step': 200, 'settings': {
+      'learning_rate': {'old': 0.001, 'new': 0.002}}}]
+  # The recorded settings are the run's own now; schedule flags may change.
+  again = train(*SMALL, '--num_steps=600', '--logdir=' + logdir,
+                '--learning_rate=0.002', '--eval_episodes=3')
+  assert _summary(again)['steps'] == 600
+
+
+def test_a_logdir_at_or_below_a_file_is_refused_before_training(tmp_path):
+  path = tmp_path / 'file'
+  path.write_text('x')
+  for logdir in (path, path / 'run'):
+    process = train(*SMALL, '--num_steps=100', '--logdir=%s' % logdir)
+    assert_one_line_error(process, '--logdir=%s: %s is a file, not a '
+                          'directory' % (logdir, path))
+    assert 'Training' not in process.stdout
+  assert os.listdir(tmp_path) == ['file'] and path.read_text() == 'x'
+
+
+def test_an_unwritable_logdir_is_refused_before_training():
+  # sysfs lets nobody, root included, create a file in /sys.
+  process = train(*SMALL, '--num_steps=100', '--logdir=/sys/graphrl_run')
+  assert_one_line_error(process, '--logdir=/sys/graphrl_run: cannot write '
+                        'in /sys')
+  assert 'Training' not in process.stdout
+
+
+def test_a_flagfile_without_flagfile_gets_a_hint():
+  process = train('flags/dqn_cartpole.flags')
+  assert_one_line_error(
+      process, 'unexpected argument flags/dqn_cartpole.flags; did you mean '
+      '--flagfile=flags/dqn_cartpole.flags?')
+
+
+def test_a_solved_run_says_so_and_what_next(tmp_path):
+  logdir = str(tmp_path / 'run')
+  process = train(*SMALL, '--num_steps=5000', '--logdir=' + logdir,
+                  '--eval_every=200', '--stop_eval_return=1')
+  summary = _summary(process)
+  assert (summary['stop_reason'], summary['stopped_early'],
+          summary['reached_stop_eval_return'], summary['steps']) == (
+              'solved', True, True, 200)
+  ending = process.stdout.strip().splitlines()[-2]
+  assert ending.startswith('solved: greedy mean ')
+  assert '>= 1 at step 200 (0:' in ending
+  assert 'best checkpoint: %s' % os.path.join(
+      logdir, 'checkpoints', 'ckpt-200', 'ckpt') in ending
+  assert ending.endswith('next: python -m graphrl.evaluate --logdir=' +
+                         logdir)
+
+
+@pytest.mark.parametrize('command', [
+    ['-m', 'graphrl.train'],
+    ['-c', 'from graphrl import train; train.run()'],  # A console script.
+])
+def test_help_lists_graphrls_flags_only(command):
+  process = subprocess.run(
+      [sys.executable] + command + ['--help'], cwd=ROOT,
+      env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True, text=True,
+      timeout=300)
+  for flag in ('--agent:', '--learning_rate: Default: ',
+               '--[no]allow_changed_settings:'):
+    assert flag in process.stdout
+  for flag in ('--test_srcdir', '--xml_output_file', '--logtostderr'):
+    assert flag not in process.stdout
+
+
 def _start(logdir, num_steps):
   env = dict(os.environ, PYTHONPATH=ROOT)
   return subprocess.Popen(
@@ -235,6 +343,10 @@ def test_sigterm_saves_and_resumes(tmp_path):
   assert process.returncode == 0, stderr
   summary = json.loads(stdout.strip().splitlines()[-1])
   assert summary['stopped_early'] and summary['steps'] >= 200
+  assert summary['stop_reason'] == 'signal'
+  assert stdout.strip().splitlines()[-2].startswith(
+      'stopped on request (SIGTERM) at step %s (' % format(summary['steps'],
+                                                           ','))
   resumed = train(*SMALL, '--num_steps=%d' % (summary['steps'] + 10),
                   '--logdir=' + logdir)
   assert ('Resuming from the checkpoint of step %d' % summary['steps']

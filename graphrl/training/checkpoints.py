@@ -12,8 +12,12 @@ killed in between leaves a checkpoint that cannot be read. So a checkpoint is
 written into a temporary `checkpoints/.tmp-*` directory, fsynced, and
 committed by renaming that directory to `ckpt-<step>`, which is atomic: a
 `ckpt-<step>` directory is always complete, and the latest checkpoint is the
-one with the largest step. Old checkpoints are renamed to `.tmp-*` before they
-are deleted, and `save` removes the `.tmp-*` leftovers of killed processes.
+one with the largest step. The state file is pointed at the checkpoints
+that stay before old ones are deleted, so it never names a missing one; old
+checkpoints are renamed to `.tmp-*` before they are deleted, and `save`
+removes the `.tmp-*` leftovers of killed processes. A save that cannot write
+(a full disk) removes its temporary directory and raises a `CheckpointError`
+naming the last good checkpoint.
 A checkpoint saved with a score (the greedy evaluation of its step) that
 beats all earlier scores is kept besides the latest ones until a better one
 comes: learning curves of DQN on Atari rise and fall, and the best policy
@@ -40,6 +44,35 @@ _TEMP = episode_log.TEMP_PREFIX
 
 class CheckpointError(cli.UserError):
   """The checkpoints in a logdir cannot be used by this run."""
+
+
+def committed_steps(logdir):
+  """Steps of the complete checkpoints in `logdir`, in increasing order."""
+  directory = os.path.join(logdir, CHECKPOINT_DIR)
+  if not os.path.isdir(directory):
+    return []
+  matches = [_COMMITTED.match(name) for name in os.listdir(directory)]
+  return sorted(int(match.group(1)) for match in matches if match)
+
+
+def stored_metadata(logdir):
+  """The `graphrl.json` of `logdir` as a dict, or None when it has none.
+
+  Raises:
+    CheckpointError: the file does not hold a JSON object.
+  """
+  path = os.path.join(logdir, METADATA_FILENAME)
+  if not os.path.exists(path):
+    return None
+  try:
+    with open(path, encoding='utf-8') as f:
+      stored = json.load(f)
+  except ValueError as error:
+    raise CheckpointError(
+        '%s is not valid JSON (%s)' % (path, error)) from error
+  if not isinstance(stored, dict):
+    raise CheckpointError('%s does not hold a JSON object' % path)
+  return stored
 
 
 def _reason(error):
@@ -85,8 +118,8 @@ class CheckpointManager:
     """
     if keep < 1:
       raise ValueError('keep must be at least 1, got %r' % (keep,))
-    try:
-      json.dumps(metadata)
+    try:  # As read back from graphrl.json: lists for tuples.
+      metadata = json.loads(json.dumps(metadata))
     except (TypeError, ValueError) as error:
       raise ValueError('metadata must be JSON-able: %s' % error) from error
     must_match = tuple(metadata if must_match is None else must_match)
@@ -97,7 +130,7 @@ class CheckpointManager:
     self._logdir = logdir
     self._directory = os.path.join(logdir, CHECKPOINT_DIR)
     self._saver = saver
-    self._metadata = dict(metadata)
+    self._metadata = metadata
     self._must_match = must_match
     self._keep = keep
 
@@ -108,10 +141,7 @@ class CheckpointManager:
 
   def steps(self):
     """Steps of the complete checkpoints, in increasing order."""
-    if not os.path.isdir(self._directory):
-      return []
-    matches = [_COMMITTED.match(name) for name in os.listdir(self._directory)]
-    return sorted(int(match.group(1)) for match in matches if match)
+    return committed_steps(self._logdir)
 
   def path(self, step):
     """The Saver prefix of the checkpoint of `step`."""
@@ -170,7 +200,9 @@ class CheckpointManager:
   def save(self, sess, step, score=None):
     """Saves the variables as the checkpoint of `step`.
 
-    Writes `graphrl.json` on the first save. Keeps the `keep` latest
+    Writes `graphrl.json` on the first save, and again when the metadata
+    differs from the stored one (the run goes on with changed settings, or
+    keys that `must_match` leaves free). Keeps the `keep` latest
     checkpoints and the best-scored one. A checkpoint of `step` that exists
     already is kept as is.
 
@@ -184,7 +216,8 @@ class CheckpointManager:
       The Saver prefix of the checkpoint.
 
     Raises:
-      CheckpointError: the logdir holds a run with other metadata.
+      CheckpointError: the logdir holds a run with other metadata, or the
+        checkpoint cannot be written (e.g. the disk is full).
       ValueError: `step` is not a non-negative integer or is older than the
         latest checkpoint.
     """
@@ -195,7 +228,7 @@ class CheckpointManager:
     if steps and step < steps[-1]:
       raise ValueError('cannot save step %d: the latest checkpoint in %s is '
                        'of step %d' % (step, self._directory, steps[-1]))
-    if self._check_metadata() is None:
+    if self._check_metadata() != self._metadata:
       os.makedirs(self._logdir, exist_ok=True)
       episode_log.atomic_write(
           os.path.join(self._logdir, METADATA_FILENAME),
@@ -203,38 +236,42 @@ class CheckpointManager:
     os.makedirs(self._directory, exist_ok=True)
     self._remove_leftovers()
     if step not in steps:
-      temp = os.path.join(self._directory, '%sckpt-%d' % (_TEMP, step))
-      self._saver.save(sess, os.path.join(temp, _PREFIX),
-                       write_meta_graph=False, write_state=False)
-      _fsync_tree(temp)
-      os.rename(temp, os.path.dirname(self.path(step)))
-      episode_log.fsync_directory(self._directory)
+      self._commit(sess, step, steps)
     best = self.best()
     if score is not None and (best is None or score > best[1]):
       episode_log.atomic_write(
           os.path.join(self._directory, _BEST),
           json.dumps({'step': step, 'score': float(score)}) + '\n')
     self._delete_old()
-    self._write_state()
     return self.path(step)
+
+  def _commit(self, sess, step, steps):
+    """Writes the checkpoint of `step` in a temporary directory, then
+    renames it into place; `steps` are those of the existing checkpoints."""
+    temp = os.path.join(self._directory, '%sckpt-%d' % (_TEMP, step))
+    try:
+      self._saver.save(sess, os.path.join(temp, _PREFIX),
+                       write_meta_graph=False, write_state=False)
+      _fsync_tree(temp)
+    except (tf.errors.ResourceExhaustedError, OSError) as error:
+      shutil.rmtree(temp, ignore_errors=True)
+      raise CheckpointError(
+          'cannot write the checkpoint of step %d in %s (%s); the last good '
+          'checkpoint is %s' % (step, self._directory, _reason(error),
+                                self.path(steps[-1]) if steps else 'none')
+      ) from error
+    os.rename(temp, os.path.dirname(self.path(step)))
+    episode_log.fsync_directory(self._directory)
 
   def _check_metadata(self):
     """Compares the logdir's metadata with ours; returns it or None."""
-    path = os.path.join(self._logdir, METADATA_FILENAME)
-    if not os.path.exists(path):
+    stored = stored_metadata(self._logdir)
+    if stored is None:
       if self.steps():
         raise CheckpointError(
             '%s holds checkpoints but no %s, so the run that wrote them is '
             'unknown; use a new logdir' % (self._logdir, METADATA_FILENAME))
       return None
-    try:
-      with open(path, encoding='utf-8') as f:
-        stored = json.load(f)
-    except ValueError as error:
-      raise CheckpointError(
-          '%s is not valid JSON (%s)' % (path, error)) from error
-    if not isinstance(stored, dict):
-      raise CheckpointError('%s does not hold a JSON object' % path)
     differ = [key for key in self._must_match
               if stored.get(key) != self._metadata[key]]
     if differ:
@@ -257,18 +294,21 @@ class CheckpointManager:
         os.remove(path)
 
   def _delete_old(self):
-    """Deletes all but the `keep` latest and the best, each atomically."""
+    """Deletes all but the `keep` latest and the best, each atomically,
+    after pointing the state file at the checkpoints that stay."""
     best = self.best()
-    for step in self.steps()[:-self._keep]:
-      if best is not None and step == best[0]:
-        continue
+    steps = self.steps()
+    old = [step for step in steps[:-self._keep]
+           if best is None or step != best[0]]
+    self._write_state([step for step in steps if step not in old])
+    for step in old:
       doomed = os.path.join(self._directory, '%sdeleted-%d' % (_TEMP, step))
       os.rename(os.path.dirname(self.path(step)), doomed)
       shutil.rmtree(doomed)
     episode_log.fsync_directory(self._directory)
 
-  def _write_state(self):
-    """Points TF's `checkpoint` state file at the kept checkpoints.
+  def _write_state(self, steps):
+    """Points TF's `checkpoint` state file at the checkpoints of `steps`.
 
     The paths are relative to the directory, so that the logdir can move
     (`tf.train.latest_checkpoint` joins them to it). TF's own helper,
@@ -276,7 +316,7 @@ class CheckpointManager:
     directory instead, and keeps absolute ones absolute.
     """
     paths = [os.path.relpath(self.path(step), self._directory)
-             for step in self.steps()]
+             for step in steps]
     lines = ['model_checkpoint_path: "%s"' % paths[-1]] + [
         'all_model_checkpoint_paths: "%s"' % path for path in paths]
     episode_log.atomic_write(

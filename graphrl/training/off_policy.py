@@ -100,7 +100,9 @@ class OffPolicyLoop:
     self._scalar_names = sorted(agent.scalars)
     self._train_fetches = [agent.train, agent.loss] + [
         agent.scalars[name] for name in self._scalar_names]
-    if config.learner_thread:  # A train op that does not store first.
+    # A train op that does not store first; the on-policy loops' configs
+    # have no learner thread.
+    if getattr(config, 'learner_thread', False):
       train, loss, scalars = agent.train_step()
       self._learner_fetches = [train, loss] + [
           scalars[name] for name in self._scalar_names]
@@ -110,11 +112,12 @@ class OffPolicyLoop:
 
     Returns:
       A JSON-able summary: steps, episodes, wall time, the last greedy
-      evaluation and whether `stop_eval_return` was reached.
+      evaluation and why the run stopped (`_finish`).
 
     Raises:
-      graphrl.training.cli.UserError: unusable checkpoints in `logdir`, or
-        a non-finite loss (training stops; the last checkpoint is kept).
+      graphrl.training.cli.UserError: unusable checkpoints in `logdir`, a
+        non-finite loss or a checkpoint that cannot be written (training
+        stops; the records are left as of the last checkpoint).
     """
     with tf.Session(config=session_config(self._config.threads)) as sess:
       sess.run(tf.global_variables_initializer())
@@ -135,7 +138,22 @@ class OffPolicyLoop:
           records.truncate_after(steps)  # Rows a killed run logged later.
         if restored is not None:
           print('Resuming from the checkpoint of step %d.' % steps, flush=True)
-        return self._loop(sess, steps, episodes, log, evals, writer, stop)
+        try:
+          return self._loop(sess, steps, episodes, log, evals, writer, stop)
+        except cli.UserError:
+          self._roll_back(restored, writer, log, evals, games)
+          raise
+
+  def _roll_back(self, restored, writer, *records):
+    """Leaves the step logs as of the last checkpoint, for a run stopped by
+    a user error (e.g. a non-finite loss); one that saved no checkpoint
+    since `restored` also deletes its event file, leaving the logdir of an
+    existing run as it found it."""
+    steps = self._checkpoints.steps()
+    for step_log in records:
+      step_log.truncate_after(steps[-1] if steps else 0)
+    if (steps[-1] if steps else None) == restored:
+      writer.discard()
 
   def _loop(self, sess, steps, episodes, log, evals, writer, stop):
     c, agent = self._config, self._agent
@@ -252,10 +270,7 @@ class OffPolicyLoop:
         steps >= self._due_at[name] for name in ('eval', 'checkpoint')):
       learner.drain()
     if self._due('eval', steps):
-      self._last_eval = self._evaluate(sess, steps, writer, evals)
-      target = self._config.stop_eval_return
-      self._reached = (target is not None and
-                       self._last_eval['mean_return'] >= target)
+      self._evaluate(sess, steps, writer, evals)
     if self._due('checkpoint', steps):
       self._save(sess, steps, episodes, writer)
 
@@ -286,31 +301,70 @@ class OffPolicyLoop:
     writer.scalars(scalars, steps)
 
   def _finish(self, sess, steps, episodes, stop, writer, evals, meter):
-    """Evaluates (unless just done), saves, and returns the run's summary."""
+    """Evaluates (unless just done), saves, says in words how the run ended
+    and returns its summary.
+
+    The summary's `stop_reason` is 'solved' (a greedy evaluation reached
+    `stop_eval_return`, the final one included), 'signal' (SIGTERM or
+    SIGINT) or 'num_steps'; `stopped_early` and `reached_stop_eval_return`
+    are derived from it.
+    """
     if stop.requested:
       print('Stop requested: saving the checkpoint of step %d.' % steps,
             flush=True)
     elif not self._reached and (self._last_eval is None or
                                 self._last_eval['step'] != steps):
-      self._last_eval = self._evaluate(sess, steps, writer, evals)
+      self._evaluate(sess, steps, writer, evals)
     self._save(sess, steps, episodes, writer)
     meter.close()
+    reason = ('solved' if self._reached else
+              'signal' if stop.requested else 'num_steps')
+    print(self._ending(reason, steps, stop.signal_name), flush=True)
     return {
         'steps': steps,
         'episodes': episodes,
         'wall_s': round(time.time() - self._start_time, 3),
         'eval_s': round(self._eval_s, 3),
-        'stopped_early': bool(stop.requested),
+        'stop_reason': reason,
+        'stopped_early': reason != 'num_steps',
         'eval': self._last_eval,
-        'reached_stop_eval_return': bool(self._reached),
+        'reached_stop_eval_return': reason == 'solved',
     }
+
+  def _ending(self, reason, steps, signal_name):
+    """The line saying how the run ended, its checkpoint and what next."""
+    c, last = self._config, self._last_eval
+    greedy = ('last greedy mean %.1f at step %s' % (
+        last['mean_return'], format(last['step'], ',')) if last
+              else 'no greedy evaluation yet')
+    when = 'step %s (%s)' % (format(steps, ','), progress.duration(
+        time.time() - self._start_time))
+    if reason == 'signal':
+      return ('stopped on request (%s) at %s, %s; checkpoint: %s; next: '
+              'rerun the same command to resume' % (
+                  signal_name, when, greedy, self._checkpoints.path(steps)))
+    best = self._checkpoints.best()
+    kept = ('best checkpoint: %s (greedy mean %.1f)' % (
+        self._checkpoints.path(best[0]), best[1]) if best
+            else 'checkpoint: %s' % self._checkpoints.path(steps))
+    evaluate = 'python -m graphrl.evaluate --logdir=%s' % self._logdir
+    if reason == 'solved':
+      return 'solved: greedy mean %.1f >= %g at %s; %s; next: %s' % (
+          last['mean_return'], c.stop_eval_return, when, kept, evaluate)
+    target = ('' if c.stop_eval_return is None else
+              ', short of --stop_eval_return=%g' % c.stop_eval_return)
+    return ('ran out of steps: --num_steps=%s reached at %s, %s%s; %s; '
+            'next: %s, or rerun with a larger --num_steps to train on' % (
+                format(c.num_steps, ','), when, greedy, target, kept,
+                evaluate))
 
   def _train_seconds(self):
     """Seconds since this process's loop started, evaluations excluded."""
     return time.time() - self._start_time - self._eval_s
 
   def _evaluate(self, sess, steps, writer, evals):
-    """Greedy episodes, one per member of the evaluation environment."""
+    """Greedy episodes, one per member of the evaluation environment: sets
+    the last evaluation and whether it reached `stop_eval_return`."""
     agent = self._agent
 
     def policy(observ):
@@ -331,7 +385,9 @@ class OffPolicyLoop:
           '(min %.1f, max %.1f).' % (
               steps, result['mean_return'], result['episodes'],
               result['min_return'], result['max_return']), flush=True)
-    return result
+    target = self._config.stop_eval_return
+    self._last_eval = result
+    self._reached = target is not None and result['mean_return'] >= target
 
   def _save(self, sess, steps, episodes, writer):
     """Checkpoints the run, ranked by the evaluation of `steps` if any."""

@@ -16,7 +16,8 @@ import sys
 import time
 
 
-def _duration(seconds):
+def duration(seconds):
+  """`seconds` as H:MM:SS, e.g. 0:01:05."""
   return str(datetime.timedelta(seconds=round(seconds)))
 
 
@@ -65,7 +66,7 @@ class Progress:
     if now - self._last_time < self._interval:
       return
     rate = (step - self._last_step) / max(now - self._last_time, 1e-9)
-    eta = _duration((self._total - step) / rate) if rate > 0 else '?'
+    eta = duration((self._total - step) / rate) if rate > 0 else '?'
     self._print('step %s | %s steps/s (avg %s) | ETA %s' % (
         self._position(), format(rate, ',.0f'),
         format(self._average_rate(now), ',.0f'), eta))
@@ -75,7 +76,7 @@ class Progress:
     """Prints the summary line: steps reached, time taken, average speed."""
     now = self._clock()
     self._print('ran to step %s in %s | %s steps/s' % (
-        self._position(), _duration(now - self._start_time),
+        self._position(), duration(now - self._start_time),
         format(self._average_rate(now), ',.0f')))
 
   def _position(self):

@@ -5,15 +5,26 @@ Training loops already hold their metrics as numbers, so the writer builds
 """
 
 import numbers
+import os
 
 from graphrl.compat import tf
+
+_EVENTS_PREFIX = 'events.out.tfevents.'
+
+
+def _event_files(logdir):
+  """The names of the event files in `logdir`."""
+  if not os.path.isdir(logdir):
+    return set()
+  return {name for name in os.listdir(logdir)
+          if name.startswith(_EVENTS_PREFIX)}
 
 
 class ScalarWriter:
   """Writes scalars, and optionally the graph, to TensorBoard event files."""
 
   def __init__(self, logdir, resume_step=None, flush_secs=30):
-    """Opens a new event file in `logdir`.
+    """Opens a new event file in `logdir`, created at the first write.
 
     Args:
       logdir: directory of the event files.
@@ -22,6 +33,8 @@ class ScalarWriter:
         after that step.
       flush_secs: how often pending events are written to disk.
     """
+    self._logdir = logdir
+    self._earlier = _event_files(logdir)
     self._writer = tf.summary.FileWriter(logdir, flush_secs=flush_secs)
     if resume_step is not None:
       self._writer.add_session_log(
@@ -59,6 +72,13 @@ class ScalarWriter:
 
   def close(self):
     self._writer.close()
+
+  def discard(self):
+    """Closes the writer and deletes the event file it opened, for a run
+    that ends leaving the logdir as it found it."""
+    self.close()
+    for name in _event_files(self._logdir) - self._earlier:
+      os.remove(os.path.join(self._logdir, name))
 
   def __enter__(self):
     return self
