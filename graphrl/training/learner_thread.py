@@ -43,7 +43,7 @@ def _skipped(learning_starts, train_every):
 
 
 class LearnerThread:
-  """Runs `train()` in a thread, one call per due train step."""
+  """Runs `train(step)` in a thread, one call per due train step."""
 
   def __init__(self, train, learning_starts, train_every, start=0,
                max_lag=1):
