@@ -51,7 +51,7 @@ def write_gif(path, policy, fps):
 
 
 def main(argv):
-  cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
+  cli.require_no_arguments(argv)
   cli.require(FLAGS.logdir, '--logdir is required')
   cli.require(FLAGS.episodes > 0, '--episodes must be positive')
   checkpoint = saved_runs.checkpoint_flag()

@@ -39,7 +39,7 @@ def _steps_per_second(env, steps, rng):
 
 
 def main(argv):
-  cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
+  cli.require_no_arguments(argv)
   sizes = [int(size) for size in FLAGS.num_envs]
   cli.require(all(size > 0 for size in sizes) and FLAGS.steps > 0,
               '--num_envs and --steps must be positive')

@@ -101,7 +101,7 @@ def _check(process, variant):
 
 
 def main(argv):
-  cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
+  cli.require_no_arguments(argv)
   unknown = sorted(set(FLAGS.variants) - set(VARIANTS))
   cli.require(not unknown, 'unknown variants: %s' % ', '.join(unknown))
   cli.require(FLAGS.repeats > 0 and FLAGS.train_every > 0 and

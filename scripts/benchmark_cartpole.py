@@ -171,7 +171,7 @@ def summary(results):
 
 
 def main(argv):
-  cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
+  cli.require_no_arguments(argv)
   seeds = reference_runs.parse_seeds(FLAGS.seeds)
   unknown = sorted(set(FLAGS.peers) - set(_PEERS))
   cli.require(not unknown, '--peers: unknown %s; known: %s' % (

@@ -108,7 +108,7 @@ def _child(capacity):
 
 
 def main(argv):
-  cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
+  cli.require_no_arguments(argv)
   cli.require(0 < FLAGS.fill <= 1, '--fill must lie in (0, 1]')
   cli.require(FLAGS.num_streams > 0 and FLAGS.batch_size > 0 and
               FLAGS.samples > 0,

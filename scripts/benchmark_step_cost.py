@@ -35,7 +35,7 @@ def _microseconds_per_run(function, steps):
 
 
 def main(argv):
-  cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
+  cli.require_no_arguments(argv)
   cli.require(FLAGS.steps > 0 and FLAGS.repeats > 0,
               '--steps and --repeats must be positive')
   env = envs.load('CartPole-v1', seed=0)

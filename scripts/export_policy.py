@@ -46,7 +46,7 @@ RECORDS = (episode_log.FILENAME, episode_log.EVALUATIONS_FILENAME,
 
 
 def main(argv):
-  cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
+  cli.require_no_arguments(argv)
   cli.require(FLAGS.logdir, '--logdir is required')
   cli.require(FLAGS.out, '--out is required')
   cli.require(not os.path.exists(FLAGS.out) or not os.listdir(FLAGS.out),

@@ -209,7 +209,7 @@ def draw(stats, out, xlabel, ylabel, title=None, evaluations=None):
 
 
 def main(argv):
-  cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
+  cli.require_no_arguments(argv)
   # Checked here, not by mark_flag_as_required: a module that imports this
   # one would inherit the requirement for every absl binary it runs.
   cli.require(FLAGS.logdirs, '--logdirs is required: the runs to plot')

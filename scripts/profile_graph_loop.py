@@ -97,7 +97,7 @@ def _environment_body(env):
 
 
 def main(argv):
-  cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
+  cli.require_no_arguments(argv)
   cli.require(FLAGS.iterations > 0 and FLAGS.repeats > 0,
               '--iterations and --repeats must be positive')
   env, acting, training, fill, threads = _build(FLAGS.agent)

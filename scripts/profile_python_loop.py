@@ -63,7 +63,7 @@ class _Game:
 
 
 def main(argv):
-  cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
+  cli.require_no_arguments(argv)
   cli.require(FLAGS.calls > 0 and FLAGS.repeats > 0,
               '--calls and --repeats must be positive')
   spec = registry.AGENTS[FLAGS.agent]

@@ -67,7 +67,7 @@ def record(name, seeds):
 
 
 def main(argv):
-  cli.require(len(argv) == 1, 'unexpected arguments: %s' % ' '.join(argv[1:]))
+  cli.require_no_arguments(argv)
   seeds = reference_runs.parse_seeds(FLAGS.seeds)
   reference = {}
   if os.path.exists(FLAGS.out):

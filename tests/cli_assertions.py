@@ -1,4 +1,18 @@
-"""Assertions on how a binary ended, shared by the end-to-end tests."""
+"""How the end-to-end tests run a binary and check how it ended."""
+
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_python(*args, timeout=300):
+  """Runs `python *args` in the repository root with graphrl importable."""
+  return subprocess.run(
+      [sys.executable] + list(args), cwd=ROOT,
+      env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True, text=True,
+      timeout=timeout)
 
 
 def assert_one_line_error(process, *fragments):

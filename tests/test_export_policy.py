@@ -3,7 +3,6 @@ and a SavedModel that TensorFlow 2 runs without graphrl."""
 
 import csv
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -12,6 +11,7 @@ import tensorflow as tf
 
 import graphrl
 from cli_assertions import assert_one_line_error
+from cli_assertions import run_python
 from saved_model_testing import saved_model_actions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,17 +22,10 @@ TINY = ['--env=CartPole-v1', '--hidden_sizes=16', '--batch_size=16',
         '--progress_every_s=1000']
 
 
-def _python(*args):
-  return subprocess.run(
-      [sys.executable] + list(args), cwd=ROOT,
-      env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True, text=True,
-      timeout=300)
-
-
 @pytest.fixture(scope='module')
 def run(tmp_path_factory):
   logdir = str(tmp_path_factory.mktemp('run'))
-  process = _python('-m', 'graphrl.train', *TINY, '--logdir=' + logdir)
+  process = run_python('-m', 'graphrl.train', *TINY, '--logdir=' + logdir)
   assert process.returncode == 0, process.stderr
   return logdir
 
@@ -45,7 +38,7 @@ def _variables(logdir, step):
 
 def test_exports_the_policy_weights_alone_and_the_records(run, tmp_path):
   out = str(tmp_path / 'export')
-  process = _python(SCRIPT, '--logdir=' + run, '--out=' + out)
+  process = run_python(SCRIPT, '--logdir=' + run, '--out=' + out)
   assert process.returncode == 0, process.stderr
   assert 'Exported the policy of step 400' in process.stdout
   assert sorted(os.listdir(out)) == [
@@ -61,7 +54,7 @@ def test_exports_the_policy_weights_alone_and_the_records(run, tmp_path):
     with open(os.path.join(run, name), encoding='utf-8') as f:
       with open(os.path.join(out, name), encoding='utf-8') as g:
         assert f.read() == g.read()
-  evaluation = _python('-m', 'graphrl.evaluate', '--logdir=' + out,
+  evaluation = run_python('-m', 'graphrl.evaluate', '--logdir=' + out,
                        '--episodes=2')
   assert evaluation.returncode == 0, evaluation.stderr
   assert '"checkpoint_step": 400' in evaluation.stdout
@@ -69,7 +62,7 @@ def test_exports_the_policy_weights_alone_and_the_records(run, tmp_path):
 
 def test_the_saved_model_acts_like_the_exported_policy(run, tmp_path):
   out = str(tmp_path / 'export')
-  process = _python(SCRIPT, '--logdir=' + run, '--out=' + out, '--step=200')
+  process = run_python(SCRIPT, '--logdir=' + run, '--out=' + out, '--step=200')
   assert process.returncode == 0, process.stderr
   observations = np.random.RandomState(0).uniform(
       -2, 2, (100, 4)).astype(np.float32)
@@ -85,7 +78,7 @@ def test_the_saved_model_acts_like_the_exported_policy(run, tmp_path):
 def test_exports_the_checkpoint_of_a_step_and_the_records_up_to_it(
     run, tmp_path):
   out = str(tmp_path / 'export')
-  process = _python(SCRIPT, '--logdir=' + run, '--out=' + out, '--step=200')
+  process = run_python(SCRIPT, '--logdir=' + run, '--out=' + out, '--step=200')
   assert process.returncode == 0, process.stderr
   assert sorted(os.listdir(os.path.join(out, 'checkpoints'))) == [
       'checkpoint', 'ckpt-200']
@@ -104,7 +97,7 @@ def test_best_exports_the_checkpoint_of_the_best_evaluation(run, tmp_path):
   assert [-step for _, step in evals] == [200, 400]
   best = -max(evals)[1]  # The first of the best.
   out = str(tmp_path / 'export')
-  process = _python(SCRIPT, '--logdir=' + run, '--out=' + out, '--best')
+  process = run_python(SCRIPT, '--logdir=' + run, '--out=' + out, '--best')
   assert process.returncode == 0, process.stderr
   assert 'Exported the policy of step %d' % best in process.stdout
   assert sorted(os.listdir(os.path.join(out, 'checkpoints'))) == [
@@ -113,7 +106,7 @@ def test_best_exports_the_checkpoint_of_the_best_evaluation(run, tmp_path):
 
 def test_step_and_best_together_are_a_one_line_error(run, tmp_path):
   out = tmp_path / 'export'
-  process = _python(SCRIPT, '--logdir=' + run, '--out=%s' % out,
+  process = run_python(SCRIPT, '--logdir=' + run, '--out=%s' % out,
                     '--step=200', '--best')
   assert_one_line_error(process, '--step and --best exclude each other')
   assert not out.exists()
@@ -121,7 +114,7 @@ def test_step_and_best_together_are_a_one_line_error(run, tmp_path):
 
 def test_a_step_without_a_checkpoint_is_a_one_line_error(run, tmp_path):
   out = tmp_path / 'export'
-  process = _python(SCRIPT, '--logdir=' + run, '--out=%s' % out, '--step=300')
+  process = run_python(SCRIPT, '--logdir=' + run, '--out=%s' % out, '--step=300')
   assert_one_line_error(process, 'holds no checkpoint of step 300',
                         'it holds: 200, 400')
   assert not out.exists()
@@ -129,13 +122,13 @@ def test_a_step_without_a_checkpoint_is_a_one_line_error(run, tmp_path):
 
 def test_a_non_empty_out_is_refused_and_left_alone(run, tmp_path):
   (tmp_path / 'notes.txt').write_text('mine')
-  process = _python(SCRIPT, '--logdir=' + run, '--out=%s' % tmp_path)
+  process = run_python(SCRIPT, '--logdir=' + run, '--out=%s' % tmp_path)
   assert_one_line_error(process, 'is not empty')
   assert os.listdir(tmp_path) == ['notes.txt']
 
 
 def test_a_logdir_without_a_run_is_a_one_line_error(tmp_path):
-  process = _python(SCRIPT, '--logdir=%s' % tmp_path,
+  process = run_python(SCRIPT, '--logdir=%s' % tmp_path,
                     '--out=%s' % (tmp_path / 'out'))
   assert_one_line_error(process, 'holds no training run')
   assert not (tmp_path / 'out').exists()
@@ -151,7 +144,7 @@ def test_a_logdir_without_a_run_is_a_one_line_error(tmp_path):
 def test_a_run_of_an_unknown_agent_or_env_is_a_one_line_error(
     tmp_path, metadata, message):
   (tmp_path / 'graphrl.json').write_text(metadata)
-  process = _python(SCRIPT, '--logdir=%s' % tmp_path,
+  process = run_python(SCRIPT, '--logdir=%s' % tmp_path,
                     '--out=%s' % (tmp_path / 'out'))
   assert_one_line_error(process, message)
   assert not (tmp_path / 'out').exists()

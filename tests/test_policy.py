@@ -8,7 +8,6 @@ policy must replay that evaluation's returns exactly.
 import csv
 import os
 import shutil
-import subprocess
 import sys
 
 import numpy as np
@@ -21,6 +20,7 @@ from graphrl.training import evaluation
 from graphrl.training import saved_runs
 
 from cli_assertions import assert_one_line_error
+from cli_assertions import run_python
 from saved_model_testing import saved_model_actions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,13 +43,6 @@ RUNS = {
 FEEDFORWARD = ['dqn', 'reinforce', 'a2c', 'ddpg']
 
 
-def _python(*args):
-  return subprocess.run(
-      [sys.executable] + list(args), cwd=ROOT,
-      env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True, text=True,
-      timeout=300)
-
-
 @pytest.fixture(scope='module')
 def runs(tmp_path_factory):
   """name -> logdir of its tiny run, trained on first use."""
@@ -58,7 +51,7 @@ def runs(tmp_path_factory):
   def logdir(name):
     if name not in logdirs:
       path = str(tmp_path_factory.mktemp(name))
-      process = _python('-m', 'graphrl.train', *RUNS[name], *COMMON,
+      process = run_python('-m', 'graphrl.train', *RUNS[name], *COMMON,
                         '--logdir=' + path)
       assert process.returncode == 0, process.stderr
       logdirs[name] = path
@@ -217,11 +210,11 @@ def test_export_script_refuses_a_saved_model_of_a_recurrent_policy(
     runs, tmp_path):
   script = os.path.join(ROOT, 'scripts', 'export_policy.py')
   out = tmp_path / 'export'
-  process = _python(script, '--logdir=' + runs('a2c_gru'), '--out=%s' % out)
+  process = run_python(script, '--logdir=' + runs('a2c_gru'), '--out=%s' % out)
   assert_one_line_error(process, 'a recurrent policy (--torso=gru) has no '
                         'SavedModel; export it with --nosaved_model')
   assert not out.exists()
-  process = _python(script, '--logdir=' + runs('a2c_gru'), '--out=%s' % out,
+  process = run_python(script, '--logdir=' + runs('a2c_gru'), '--out=%s' % out,
                     '--nosaved_model')
   assert process.returncode == 0, process.stderr
   assert 'saved_model' not in os.listdir(out)

@@ -150,9 +150,10 @@ class OffPolicyLoop:
     since `restored` also deletes its event file, leaving the logdir of an
     existing run as it found it."""
     steps = self._checkpoints.steps()
+    last = steps[-1] if steps else None
     for step_log in records:
-      step_log.truncate_after(steps[-1] if steps else 0)
-    if (steps[-1] if steps else None) == restored:
+      step_log.truncate_after(last or 0)
+    if last == restored:
       writer.discard()
 
   def _loop(self, sess, steps, episodes, log, evals, writer, stop):
