@@ -57,6 +57,49 @@ def ddpg_target(reward, done, next_q_target, gamma):
   return tf.stop_gradient(reward + gamma * not_done * next_q_target)
 
 
+def clipped_double_q_target(reward, done, next_q_targets, gamma):
+  """TD3's target y = r + gamma * (1 - done) * min_k Q_Tk(s', a').
+
+  Fujimoto et al. 2018: the smaller of K target critics' values counters
+  the overestimation of one; with K = 1 it is `ddpg_target`.
+
+  Args:
+    reward: float [B].
+    done: bool or float [B].
+    next_q_targets: float [K, B], each target critic's value of (s', a').
+    gamma: discount factor.
+
+  Returns:
+    float [B], gradient-stopped.
+  """
+  _check_rank(next_q_targets, 2, 'next_q_targets')
+  return ddpg_target(
+      reward, done, tf.reduce_min(next_q_targets, axis=0), gamma)
+
+
+def smoothed_target_action(action, noise, noise_clip, low, high):
+  """TD3's target policy smoothing a' = clip(a + h clip(n, -c, c), low, high).
+
+  h = (high - low) / 2 is the half action range, so `noise` n and the clip
+  c are in half ranges (for bounds [-1, 1], in action units).
+
+  Args:
+    action: float [B, U], mu_T(s') of the target actor.
+    noise: float [B, U], e.g. N(0, sigma^2) samples.
+    noise_clip: c > 0.
+    low, high: float [U] (or scalars), the action bounds.
+
+  Returns:
+    float [B, U], gradient-stopped.
+  """
+  _check_rank(action, 2, 'action')
+  _check_same_shape(action, noise, 'action and noise')
+  half_range = (tf.cast(high, action.dtype) - tf.cast(low, action.dtype)) / 2.
+  smoothed = action + half_range * tf.clip_by_value(noise, -noise_clip,
+                                                    noise_clip)
+  return tf.stop_gradient(tf.clip_by_value(smoothed, low, high))
+
+
 def q_learning_target(reward, done, next_q_target, gamma):
   """Q-learning target y = r + gamma * (1 - done) * max_a' Q_T(s', a').
 

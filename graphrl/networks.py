@@ -235,37 +235,44 @@ def policy_value_heads(features, num_actions, name):
     return logits, tf.squeeze(values, axis=-1)
 
 
-def ddpg_critic(states, actions, name, hidden_sizes=(400, 300)):
+def ddpg_critic(states, actions, name, hidden_sizes=(400, 300),
+                action_layer=2):
   """DDPG critic Q(s, a) (Lillicrap et al. 2016).
 
   h1 = relu(s W1 + b1) [B, 400]; h2 = relu([h1, a] W2 + b2) [B, 300];
   Q = h2 w3 + b3, with the unit axis squeezed (never the batch axis).
   Other `hidden_sizes` (at least two) change the widths and depth; the
-  action always joins the input of the second layer.
+  action joins the input of hidden layer `action_layer`: 2 as above, 1 for
+  h1 = relu([s, a] W1 + b1) (Fujimoto et al.'s TD3 critic).
 
   Args:
     states: float [B, S].
     actions: float [B, U].
     name: variable scope; reused on later calls.
     hidden_sizes: sizes of the hidden layers fc1, fc2, ...
+    action_layer: 1 or 2.
 
   Returns:
     float [B].
 
   Raises:
-    ValueError: for inputs not of rank 2 or fewer than two hidden layers.
+    ValueError: for inputs not of rank 2, fewer than two hidden layers or
+      another action_layer.
   """
   _check_rank(states, 2, 'states')
   _check_rank(actions, 2, 'actions')
   if len(hidden_sizes) < 2:
     raise ValueError('the critic needs at least two hidden layers, got %s'
                      % (tuple(hidden_sizes),))
+  if action_layer not in (1, 2):
+    raise ValueError('action_layer must be 1 or 2, got %r' % (action_layer,))
   with tf.variable_scope(name, reuse=tf.AUTO_REUSE):
     with slim.arg_scope([slim.fully_connected],
                         weights_initializer=_DDPG_HIDDEN_INIT):
-      net = slim.fully_connected(states, hidden_sizes[0], scope='fc1')
-      net = tf.concat([net, tf.cast(actions, net.dtype)], 1)
-      for index, size in enumerate(hidden_sizes[1:], 2):
+      net = states
+      for index, size in enumerate(hidden_sizes, 1):
+        if index == action_layer:
+          net = tf.concat([net, tf.cast(actions, net.dtype)], 1)
         net = slim.fully_connected(net, size, scope='fc%d' % index)
     q = slim.fully_connected(
         net, 1, activation_fn=None, weights_initializer=_DDPG_FINAL_INIT,

@@ -136,7 +136,7 @@ def test_a_logdir_without_a_run_is_a_one_line_error(tmp_path):
 
 @pytest.mark.parametrize('metadata, message', [
     ('{"agent": "ppo", "env": "CartPole-v1"}',
-     "the run names agent 'ppo'; known: a2c, ddpg, dqn, reinforce"),
+     "the run names agent 'ppo'; known: a2c, ddpg, dqn, reinforce, td3"),
     ('{"agent": "dqn", "env": "Pong"}',
      "the run names an unknown environment: Unknown environment id 'Pong'"),
     ('{"agent": "dqn"}', 'the run names no environment'),

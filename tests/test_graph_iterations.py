@@ -15,6 +15,7 @@ from graphrl import envs
 from graphrl import networks
 from graphrl import tf_envs
 from graphrl.agents import a2c
+from graphrl.agents import ddpg
 from graphrl.agents import dqn
 from graphrl.agents import reinforce
 from graphrl.compat import session_config
@@ -32,6 +33,16 @@ def _dqn(env, **overrides):
   config.update(overrides)
   return dqn.DQNAgent(env.observation_spec(), env.action_spec(),
                       dqn.DQNConfig(**config))
+
+
+def _ddpg(env, config_class=ddpg.DDPGConfig, **overrides):
+  """A small DDPG (or TD3) agent for `env`."""
+  config = dict(actor_hidden_sizes=(8,), critic_hidden_sizes=(8, 8),
+                batch_size=8, num_envs=env.batch_size,
+                replay_capacity=400 * env.batch_size)
+  config.update(overrides)
+  return ddpg.DDPGAgent(env.observation_spec(), env.action_spec(),
+                        config_class(**config))
 
 
 def _a2c(env, **overrides):
@@ -263,6 +274,83 @@ def test_same_seed_same_run():
     np.testing.assert_array_equal(same, value)
   other, _ = _train_dqn(seed=6)
   assert not np.array_equal(other[0]['lengths'], first[0]['lengths'])
+
+
+@pytest.mark.parametrize('config_class', [ddpg.DDPGConfig, ddpg.TD3Config])
+def test_ddpg_and_td3_train_on_pendulum(sess, config_class):
+  # Two members, a train step per env step from step 10 on: after steps 10
+  # to 440, in iterations 5 to 220. Pendulum episodes last 200 steps.
+  env = tf_envs.Pendulum(2)
+  agent = _ddpg(env, config_class)
+  ops = graph_iterations.off_policy(agent, env, 10, 1)
+  _start(sess, ops)
+  sess.run(agent.sync_target)
+  _, output = _run(sess, ops, 4)
+  assert output['train_steps'] == 0 and np.isnan(output['train_values']).all()
+  rows, output = _run(sess, ops, 100, 116)
+  assert output['train_steps'] == 2 * 220 - 9
+  assert np.isfinite(output['train_values']).all()
+  ended = rows['ended']
+  np.testing.assert_array_equal(np.flatnonzero(ended.any(axis=1)), [195])
+  assert ended[195].all()
+  np.testing.assert_array_equal(rows['lengths'][195], [200, 200])
+  assert (rows['returns'][195] < 0).all()
+  assert sess.run([agent.env_steps, agent.buffer.size()]) == [440, 440]
+
+
+def test_ou_noise_restarts_for_the_members_that_ended(sess):
+  # Episodes of 3 steps, member 1 one step behind: member 0 ends in
+  # iterations 2, 5, 8, member 1 in iterations 3, 6, 9. After an iteration
+  # the noise of a member that ended is mu = 0; another's is the noise its
+  # action took, a = mu(s) + 2 x (Pendulum's half range is 2).
+  env = tf_envs.Pendulum(2, max_episode_steps=3)
+  agent = _ddpg(env, noise_stddev=0.1)
+  ops = graph_iterations.off_policy(agent, env, 10**6, 1)
+  _start(sess, ops)
+  env.elapsed_steps.load([1, 0], sess)
+  for iteration in range(1, 10):
+    output = sess.run(ops.outputs, {ops.iterations: 1})
+    ended = output['ended'][0]
+    np.testing.assert_array_equal(
+        ended, [iteration % 3 == 2, iteration % 3 == 0])
+    noise = sess.run(agent.noise.state)[:, 0]
+    # Rows 2 t and 2 t + 1 hold the members' transitions of iteration t.
+    observ, action = (value[2 * iteration - 2:2 * iteration]
+                      for value in sess.run(agent.buffer.storage[:2]))
+    used = (action - sess.run(agent.greedy_action,
+                              {agent.observ: observ}))[:, 0] / 2
+    assert (np.abs(action) < 2).all() and (used != 0).all()
+    np.testing.assert_array_equal(noise[ended], 0)
+    np.testing.assert_allclose(noise[~ended], used[~ended], atol=1e-5)
+  agent.noise.state.load([[0.5], [-0.5]], sess)
+  sess.run(ops.start)  # Restarts every member's noise.
+  np.testing.assert_array_equal(sess.run(agent.noise.state), [[0.], [0.]])
+
+
+def _train_ddpg(seed):
+  """Episode returns and weights of 400 iterations of DDPG on 2 members."""
+  with tf.Graph().as_default():
+    tf.set_random_seed(seed)
+    env = tf_envs.Pendulum(2, max_episode_steps=50)
+    agent = _ddpg(env)
+    ops = graph_iterations.off_policy(agent, env, 100, 1)
+    with tf.Session(config=session_config()) as sess:
+      _start(sess, ops)
+      sess.run(agent.sync_target)
+      rows, output = _run(sess, ops, 150, 250)
+      assert output['train_steps'] == 800 - 99  # Steps 100 to 800.
+      return rows['returns'][rows['ended']], sess.run(tf.global_variables())
+
+
+def test_ddpg_same_seed_same_run():
+  first, weights = _train_ddpg(seed=5)
+  again, same_weights = _train_ddpg(seed=5)
+  assert len(first) == 16  # 8 episodes of 50 steps per member.
+  np.testing.assert_array_equal(again, first)
+  for value, same in zip(weights, same_weights):
+    np.testing.assert_array_equal(same, value)
+  other, _ = _train_ddpg(seed=6)
+  assert not np.array_equal(other, first)
 
 
 def test_a2c_trains_on_every_rollout_of_n_steps(sess):

@@ -20,6 +20,7 @@ from graphrl import envs
 from graphrl import tf_envs
 from graphrl import train
 from graphrl.agents import dqn
+from graphrl.agents import registry
 from graphrl.compat import tf
 from graphrl.training import cli
 from graphrl.training import graph_loop
@@ -186,13 +187,14 @@ def test_the_loops_resume_each_others_checkpoints(tmp_path, main):
 
 
 @pytest.mark.parametrize('flags, fragment', [
-    (['--agent=ddpg', '--env=Pendulum-v1', '--loop=graph'],
-     'agent ddpg has no in-graph loop'),
     (['--loop=python', '--steps_per_run=100'],
      '--steps_per_run needs --loop=graph'),
     (['--steps_per_run=0'], '--steps_per_run must be positive, got 0'),
     (['--agent=dqn', '--num_envs=4', '--loop=python'],
      '--num_envs=4: the Python loop of dqn steps one environment'),
+    (['--agent=ddpg', '--env=Pendulum-v1', '--num_envs=2', '--loop=python'],
+     '--num_envs=2: the Python loop of ddpg steps one environment; use '
+     '--loop=graph'),
     (['--agent=a2c', '--torso=gru', '--loop=graph'],
      "the in-graph loop runs the mlp torso; use the Python loop for torso "
      "'gru'"),
@@ -202,6 +204,65 @@ def test_user_errors_are_one_line(tmp_path, main, flags, fragment):
   assert_one_line_error(main(*flags, '--num_steps=100', '--logdir=' + logdir),
                          fragment)
   assert not os.path.exists(logdir)
+
+
+def test_an_agent_without_an_in_graph_loop_is_refused(tmp_path, main,
+                                                     monkeypatch):
+  monkeypatch.setitem(registry.AGENTS, 'ddpg',
+                      registry.AGENTS['ddpg']._replace(graph_loop=None))
+  logdir = str(tmp_path / 'run')
+  assert_one_line_error(
+      main('--agent=ddpg', '--env=Pendulum-v1', '--loop=graph',
+           '--num_steps=100', '--logdir=' + logdir),
+      '--loop=graph: agent ddpg has no in-graph loop; use --loop=python')
+  assert not os.path.exists(logdir)
+
+
+# A small DDPG (and TD3) configuration on Pendulum: training starts after
+# 200 steps; episodes last 200 steps and pay negative rewards.
+SMALL_DDPG = ['--env=Pendulum-v1', '--actor_hidden_sizes=16,16',
+              '--critic_hidden_sizes=16,16', '--batch_size=16',
+              '--learning_starts=200', '--eval_every=600',
+              '--eval_episodes=2', '--checkpoint_every=10000',
+              '--progress_every_s=1000']
+
+
+def test_ddpg_and_td3_train_and_resume_in_the_graph(tmp_path, main):
+  # DDPG on 2 members in the default loop, the graph's on Pendulum, resumed
+  # in the graph loop; TD3 on 1 member resumed in the Python loop. A run
+  # starts every member afresh: episodes end 200 steps (per member) after
+  # step 0 and after the resume at 600.
+  ddpg_dir, td3_dir = str(tmp_path / 'ddpg'), str(tmp_path / 'td3')
+  ddpg_flags = SMALL_DDPG + ['--agent=ddpg', '--num_envs=2',
+                             '--logdir=' + ddpg_dir]
+  td3_flags = SMALL_DDPG + ['--agent=td3', '--logdir=' + td3_dir]
+  process, = _start(ddpg_flags + ['--num_steps=600'])
+  td3_first = main(*td3_flags, '--loop=graph', '--num_steps=600')
+  ddpg_first, = _wait([process])
+  process, = _start(ddpg_flags + ['--num_steps=1000'])
+  td3_second = main(*td3_flags, '--loop=python', '--num_steps=1000')
+  ddpg_second, = _wait([process])
+  runs = {'ddpg': (ddpg_dir, ddpg_first, ddpg_second, 'graph', [400] * 2 +
+                   [1000] * 2),
+          'td3': (td3_dir, td3_first, td3_second, 'python',
+                  [200, 400, 600, 800, 1000])}
+  for logdir, first, second, resumed_in, steps in runs.values():
+    assert (_summary(first)['loop'], _summary(first)['steps']) == (
+        'graph', 600)
+    assert 'Resuming from the checkpoint of step 600' in second.stdout
+    assert (_summary(second)['loop'], _summary(second)['steps']) == (
+        resumed_in, 1000)
+    assert os.path.isdir(os.path.join(logdir, 'checkpoints', 'ckpt-1000'))
+    assert [row['step'] for row in _rows(logdir, 'evaluations.csv')][0] == (
+        '600')
+    episodes = _episodes(logdir)
+    np.testing.assert_array_equal(episodes['step'], steps)
+    np.testing.assert_array_equal(episodes['length'], 200)
+    assert (episodes['return'] < 0).all()
+    reader = tf.train.load_checkpoint(
+        os.path.join(logdir, 'checkpoints', 'ckpt-1000', 'ckpt'))
+    assert reader.get_tensor('ddpg/env_steps') == 1000
+  np.testing.assert_array_equal(_episodes(ddpg_dir)['env'], [0, 1, 0, 1])
 
 
 def test_on_policy_agents_train_in_the_graph(tmp_path, main):

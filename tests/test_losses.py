@@ -54,6 +54,39 @@ def test_ddpg_target(sess):
   np.testing.assert_allclose(sess.run(target), [1., 2.96], rtol=1e-6)
 
 
+def test_clipped_double_q_target(sess):
+  # min over the critics (rows) = [2, -3]; y = [1 + 0.9 * 2, 0 + 0] (the
+  # second is terminal) = [2.8, 0].
+  target = losses.clipped_double_q_target(
+      _const([1., 0.]), _const([0., 1.]), _const([[2., 5.], [4., -3.]]), 0.9)
+  np.testing.assert_allclose(sess.run(target), [2.8, 0.], rtol=1e-6)
+
+
+def test_clipped_double_q_target_of_one_critic_is_the_ddpg_target(sess):
+  reward, done, next_q = _const([1., -1.]), _const([1., 0.]), _const([10., 4.])
+  np.testing.assert_allclose(
+      *sess.run([losses.clipped_double_q_target(reward, done, next_q[None],
+                                                0.99),
+                 losses.ddpg_target(reward, done, next_q, 0.99)]))
+
+
+def test_smoothed_target_action(sess):
+  # Bounds [-2, 2] x [0, 1]: half ranges h = [2, 0.5]; c = 0.5.
+  # Row 0: n = [0.1, 2] -> clip [0.1, 0.5] -> a + h n = [0.2 + 0.2,
+  #   0.5 + 0.25] = [0.4, 0.75].
+  # Row 1: n = [-3, -0.2] -> [-0.5, -0.2] -> [1.5 - 1, 0.1 - 0.1] = [0.5, 0].
+  # Row 2: n = [0.5, 0.5] -> [1.9 + 1, 0.9 + 0.25] = [2.9, 1.15] -> clipped
+  #   to the bounds [2, 1].
+  action = _const([[0.2, 0.5], [1.5, 0.1], [1.9, 0.9]])
+  noise = _const([[0.1, 2.], [-3., -0.2], [0.5, 0.5]])
+  smoothed = losses.smoothed_target_action(
+      action, noise, 0.5, np.array([-2., 0.], np.float32),
+      np.array([2., 1.], np.float32))
+  np.testing.assert_allclose(
+      sess.run(smoothed), [[0.4, 0.75], [0.5, 0.], [2., 1.]], atol=1e-6)
+  assert tf.gradients(smoothed, action) == [None]
+
+
 def test_td_loss_mse(sess):
   # td = target - q = [1, -2]; 0.5 * td^2 = [0.5, 2]; mean = 1.25.
   # d loss / d q = mean of -td per sample = [-1, 2] / 2 = [-0.5, 1].
@@ -222,6 +255,12 @@ def test_bad_inputs_raise(graph):
                               tf.zeros([3]), 0.9)
   with pytest.raises(ValueError, match='does not depend on action'):
     losses.dpg_lecture_loss(tf.zeros([2, 1]), tf.zeros([2]))
+  with pytest.raises(ValueError, match='next_q_targets must have rank 2'):
+    losses.clipped_double_q_target(tf.zeros([2]), tf.zeros([2]),
+                                   tf.zeros([2]), 0.9)
+  with pytest.raises(ValueError, match='action and noise'):
+    losses.smoothed_target_action(tf.zeros([2, 1]), tf.zeros([2, 2]), 0.5,
+                                  -1., 1.)
 
 
 def test_out_of_range_action_fails_at_run_time(sess):

@@ -190,6 +190,25 @@ def test_ddpg_shapes_and_sharing(graph):
   assert _shapes('actor')['action/weights'] == [300, 2]
 
 
+def test_ddpg_critic_with_the_action_at_the_input(sess):
+  # action_layer=1: h1 = relu([s, a] W1 + b1). With W1 rows (s0, s1, a) =
+  # (1 0, 0 0, 0 2), zero biases, W2 = I, q weights (1, 1), q bias 0.5:
+  # s = (3, 7), a = 0.25 -> h1 = (3, 0.5) = h2, Q = 3.5 + 0.5 = 4.
+  q = networks.ddpg_critic(tf.constant([[3., 7.]]), tf.constant([[0.25]]),
+                           'critic', (2, 2), action_layer=1)
+  assert _shapes('critic') == {
+      'fc1/weights': [3, 2], 'fc1/biases': [2],
+      'fc2/weights': [2, 2], 'fc2/biases': [2],
+      'q_value/weights': [2, 1], 'q_value/biases': [1]}
+  values = {'fc1/weights': [[1., 0.], [0., 0.], [0., 2.]],
+            'fc1/biases': [0., 0.], 'fc2/weights': np.eye(2),
+            'fc2/biases': [0., 0.], 'q_value/weights': [[1.], [1.]],
+            'q_value/biases': [0.5]}
+  for variable in networks.get_variables('critic'):
+    variable.load(values[variable.op.name[len('critic/'):]], sess)
+  np.testing.assert_allclose(sess.run(q), [4.], rtol=1e-6)
+
+
 def test_ddpg_final_layer_init_is_small(sess):
   networks.ddpg_critic(tf.zeros([1, 3]), tf.zeros([1, 1]), 'critic')
   networks.ddpg_actor(tf.zeros([1, 3]), 1, 'actor')
@@ -231,6 +250,9 @@ def test_bad_inputs_raise(graph):
     networks.ddpg_actor(tf.zeros([1, 3]), 2, 'actor', 1., -1.)
   with pytest.raises(ValueError, match='actions must have rank 2'):
     networks.ddpg_critic(tf.zeros([1, 3]), tf.zeros([1]), 'critic')
+  with pytest.raises(ValueError, match='action_layer must be 1 or 2'):
+    networks.ddpg_critic(tf.zeros([1, 3]), tf.zeros([1, 1]), 'critic',
+                         action_layer=3)
 
 
 # Errata of the lecture code (/work/shared/seeds/).

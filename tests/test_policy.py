@@ -39,8 +39,11 @@ RUNS = {
     'ddpg': ['--agent=ddpg', '--env=Pendulum-v1', '--actor_hidden_sizes=16',
              '--critic_hidden_sizes=16,16', '--batch_size=16',
              '--replay_capacity=1000', '--learning_starts=100'],
+    'td3': ['--agent=td3', '--env=Pendulum-v1', '--actor_hidden_sizes=16',
+            '--critic_hidden_sizes=16,16', '--batch_size=16',
+            '--replay_capacity=1000', '--learning_starts=100'],
 }
-FEEDFORWARD = ['dqn', 'reinforce', 'a2c', 'ddpg']
+FEEDFORWARD = ['dqn', 'reinforce', 'a2c', 'ddpg', 'td3']
 
 
 @pytest.fixture(scope='module')
@@ -100,7 +103,7 @@ def test_policy_replays_the_final_evaluation_of_its_run(runs, name):
   assert np.min(returns) == pytest.approx(float(row['min_return']))
   assert len(batch) == 5
   np.testing.assert_array_equal(one, batch[0])
-  if name == 'ddpg':
+  if name in ('ddpg', 'td3'):
     assert batch.dtype == np.float32 and batch.shape == (5, 1)
   else:
     assert batch.dtype == np.int64 and set(batch) <= {0, 1}

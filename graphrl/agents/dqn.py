@@ -172,7 +172,6 @@ class DQNAgent:
   """
 
   episode_start = None
-  store = None
   eval_reset = None
   sync_target = None  # Set by the first train_step.
 
@@ -218,13 +217,8 @@ class DQNAgent:
       self.transition = transitions.placeholders(
           observation_spec, tf.int64, [])
       self._make_buffer()
-      after = []
-      if config.num_envs == 1:  # The Python loop's: one env, one transition.
-        with tf.control_dependencies([self.explore_action]):
-          self.store = self.store_batch(
-              [item[None] for item in self.transition])
-        after = [self.store]
-      self.train, self.loss, self.scalars = self.train_step(after=after)
+      self.store, (self.train, self.loss, self.scalars) = (
+          transitions.store_and_train(self, config.num_envs))
 
   def q_values(self, observ):
     """Q(s, .) [B, A] of the online network for observations [B, ...]."""

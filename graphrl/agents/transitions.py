@@ -2,9 +2,10 @@
 
 The checks of the replay settings their configs share, step counters
 (checkpointed, so a resumed run continues its schedules), the exploring
-action that counts the steps it takes, and the placeholders of one stored
-transition (s, a, r, s', discount), with discount = 0 at a termination and
-1 otherwise, a time-limit truncation included.
+action that counts the steps it takes, the Python loop's store and train
+ops, and the placeholders of one stored transition (s, a, r, s',
+discount), with discount = 0 at a termination and 1 otherwise, a
+time-limit truncation included.
 """
 
 from graphrl.compat import tf
@@ -47,6 +48,30 @@ def counting(action, env_steps):
     count = env_steps.assign_add(batch)
   with tf.control_dependencies([count]):
     return tf.identity(action)
+
+
+def store_and_train(agent, num_envs):
+  """The Python loop's store of one fed transition and train step after it.
+
+  With one environment the store appends the transition fed through
+  `agent.transition` (after `agent.explore_action`, so one run acts and
+  stores) and the train step samples after the store; with more, the
+  in-graph loop stores batches and the store is None.
+
+  Args:
+    agent: has `explore_action`, `transition`, `store_batch` and
+      `train_step` (DQN, DDPG).
+    num_envs: the agent's environments.
+
+  Returns:
+    (store, (train_op, loss, scalars)) of `agent.train_step`.
+  """
+  store, after = None, []
+  if num_envs == 1:
+    with tf.control_dependencies([agent.explore_action]):
+      store = agent.store_batch([item[None] for item in agent.transition])
+    after = [store]
+  return store, agent.train_step(after=after)
 
 
 def replay_checks(config):

@@ -5,10 +5,12 @@ graph: one `Session.run` of `IterationOps.outputs` runs `iterations`
 iterations on an in-graph batch environment (`graphrl.tf_envs`) of N
 members. Each iteration, for s the members' observations:
 
-  off-policy (DQN):  a = explore(s); (s', r, term, trunc) = env.step(a);
-                     store (s, a, r, s', 1 - term); train once for every
+  off-policy:        a = explore(s); (s', r, term, trunc) = env.step(a);
+  (DQN, DDPG, TD3)   store (s, a, r, s', 1 - term); train once for every
                      multiple of `train_every` env steps passed, from
-                     `learning_starts` on.
+                     `learning_starts` on; restart the exploration state
+                     of the members that ended (DDPG's OU noise), if the
+                     agent has one.
   on-policy:         a, V(s) = explore(s, step types); env.step(a); store
                      (s, a, r, 1 - term, step types of s and s', V(s')),
                      with s' LAST where the episode ended; train when the
@@ -20,8 +22,9 @@ members. Each iteration, for s the members' observations:
   both:              reset the members that ended (or all, as above).
 
 Ops that share state run in the order of the Python loops: act -> env step
--> store -> train -> reset, and iteration k + 1 starts after iteration k
-(its loop variable waits for all of them), so a seeded run is reproducible.
+-> store -> train -> reset (environments and exploration), and iteration
+k + 1 starts after iteration k (its loop variable waits for all of them),
+so a seeded run is reproducible.
 
 Finished episodes leave the loop as rows (`EPISODE_FIELDS`): the env steps
 counted after each iteration [K], and [K, N] the return and length an
@@ -41,7 +44,8 @@ EPISODE_FIELDS = ('steps', 'returns', 'lengths', 'ended')
 #   [1 + S], the loss and the S scalars (`scalar_names`) of the last train
 #   step (NaN before the first), and 'train_steps' int64 [].
 # iterations: int32 placeholder [], the K of one run.
-# start: op restarting every member and the running returns and lengths.
+# start: op restarting every member (its exploration too) and the running
+#   returns and lengths.
 IterationOps = collections.namedtuple(
     'IterationOps', ['outputs', 'iterations', 'start', 'scalar_names'])
 
@@ -57,8 +61,10 @@ def off_policy(agent, env, learning_starts, train_every):
 
   Args:
     agent: builds its ops on given tensors: `explore(observ)`,
-      `store_batch(transition)`, `train_step()` (e.g. `DQNAgent`), with
-      counters `env_steps`, `train_steps` and a `scalars` dict.
+      `store_batch(transition)`, `train_step()` (`DQNAgent`, `DDPGAgent`)
+      and, unless its `episode_start` is None (no exploration state),
+      `start_episodes(started)`; with counters `env_steps`, `train_steps`
+      and a `scalars` dict.
     env: a `graphrl.tf_envs.TFEnvironment` of N members.
     learning_starts: env steps before the first train step.
     train_every: env steps per train step.
@@ -66,6 +72,7 @@ def off_policy(agent, env, learning_starts, train_every):
   Returns:
     An `IterationOps`.
   """
+  stateless = agent.episode_start is None
 
   def iteration(train, last_values):
     with tf.name_scope('act'):
@@ -93,9 +100,15 @@ def off_policy(agent, env, learning_starts, train_every):
           [tf.constant(0, tf.int64), last_values],
           parallel_iterations=1)[1]
     ended = tf.logical_or(result.terminated, result.truncated)
-    return _Iteration(values, result, ended, ended)
+    if stateless:
+      return _Iteration(values, result, ended, ended)
+    with tf.control_dependencies([values]):
+      restarted = agent.start_episodes(ended)
+    with tf.control_dependencies([restarted]):
+      return _Iteration(tf.identity(values), result, ended, ended)
 
-  return _build(agent, env, iteration, start=[])
+  return _build(agent, env, iteration,
+                start=[] if stateless else [agent.start_episodes()])
 
 
 def runs(config):

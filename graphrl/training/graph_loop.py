@@ -40,9 +40,9 @@ class GraphLoop(off_policy.OffPolicyLoop):
     """Builds the in-graph loop; the agent's graph must be the default graph.
 
     Args:
-      agent: an agent `graph_iterations` builds a loop for: off-policy (DQN)
-        with an `off_policy.LoopConfig`, on-policy (REINFORCE, A2C with the
-        mlp torso) with an `on_policy.LoopConfig`.
+      agent: an agent `graph_iterations` builds a loop for: off-policy
+        (DQN, DDPG, TD3) with an `off_policy.LoopConfig`, on-policy
+        (REINFORCE, A2C with the mlp torso) with an `on_policy.LoopConfig`.
       env: a `graphrl.tf_envs.TFEnvironment` of `agent.config.num_envs`
         members.
       eval_env: a batched `PyEnvironment` of `config.eval_episodes` members.
