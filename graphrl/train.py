@@ -325,9 +325,9 @@ def main(argv):
   loop_kind, steps_per_run = choose_loop(FLAGS.agent, env_id, config)
   cli.require(
       not getattr(loop, 'learner_thread', False) or (
-          loop_kind == 'python' and hasattr(spec.agent, 'train_step')),
-      '--learner_thread needs --loop=python and an agent with a separate '
-      'train step (dqn)')
+          loop_kind == 'python' and FLAGS.agent == 'dqn'),
+      '--learner_thread needs --loop=python and --agent=dqn (the learner '
+      'thread is built and tested for DQN only)')
   num_envs = getattr(config, 'num_envs', 1)
   cli.require(loop_kind == 'graph' or spec.batched or num_envs == 1,
               '--num_envs=%d: the Python loop of %s steps one environment; '

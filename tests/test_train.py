@@ -82,13 +82,14 @@ def test_bad_input_is_one_line_error(tmp_path, flag, fragment):
 @pytest.mark.parametrize('flags', [
     SMALL + ['--loop=graph'],                        # CartPole in TF ops
     ['--agent=ddpg', '--env=Pendulum-v1', '--loop=python'],
+    ['--agent=td3', '--env=Pendulum-v1', '--loop=python'],
 ])
 def test_learner_thread_outside_the_python_dqn_loop_is_refused(tmp_path,
                                                                flags):
   process = train(*flags, '--num_steps=100', '--logdir=%s' % tmp_path,
                   '--learner_thread')
   assert_one_line_error(process, '--learner_thread needs --loop=python and '
-                        'an agent with a separate train step (dqn)')
+                        '--agent=dqn')
   assert not os.listdir(tmp_path)
 
 
