@@ -344,11 +344,12 @@ class DDPGAgent:
         step = self.train_steps.read_value() + 1
         apply = tf.group(
             critic_opt.apply_gradients(critic_grads),
-            _every(c.policy_delay, step,
-                   lambda: actor_opt.apply_gradients(actor_grads)))
+            transitions.every(
+                c.policy_delay, step,
+                lambda: actor_opt.apply_gradients(actor_grads)))
       with tf.control_dependencies([apply]):
         count = self.train_steps.assign_add(1)
-        later = _every(c.policy_delay, step, update_target)
+        later = transitions.every(c.policy_delay, step, update_target)
       if self.sync_target is None:  # The first call's, outside any loop.
         self.sync_target = sync_target
       scalars = {'train/mean_q': tf.reduce_mean(qs[0]),
@@ -411,14 +412,6 @@ class DDPGAgent:
   def policy_variables(self):
     """The online actor's variables: all that acting greedily needs."""
     return networks.get_variables(self._scope.name + '/actor')
-
-
-def _every(period, step, make_op):
-  """`make_op()`, run only where `step` % `period` == 0 (always for 1)."""
-  if period == 1:
-    return make_op()
-  return tf.cond(tf.equal(step % period, 0),
-                 lambda: tf.group(make_op()), tf.no_op)
 
 
 def _bounds(action_spec):

@@ -381,9 +381,9 @@ class DQNAgent:
     sync = targets.hard_update(online, target)
     if c.target_update == 'hard':
       def update(step, unused_vars):
-        return tf.cond(tf.equal(step % c.target_update_period, 0),
-                       lambda: targets.hard_update(online, target),
-                       tf.no_op)
+        return transitions.every(
+            c.target_update_period, step,
+            lambda: targets.hard_update(online, target))
     else:
       def update(unused_step, unused_vars):
         return targets.soft_update(online, target, c.tau)

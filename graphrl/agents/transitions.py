@@ -3,8 +3,9 @@
 The checks of the replay settings their configs share, step counters
 (checkpointed, so a resumed run continues its schedules), the exploring
 action that counts the steps it takes, the Python loop's store and train
-ops, and the placeholders of one stored transition (s, a, r, s',
-discount), with discount = 0 at a termination and 1 otherwise, a
+ops, ops run every k-th train step (DQN's target copies, TD3's actor and
+target steps), and the placeholders of one stored transition (s, a, r,
+s', discount), with discount = 0 at a termination and 1 otherwise, a
 time-limit truncation included.
 """
 
@@ -72,6 +73,19 @@ def store_and_train(agent, num_envs):
       store = agent.store_batch([item[None] for item in agent.transition])
     after = [store]
   return store, agent.train_step(after=after)
+
+
+def every(period, step, make_op):
+  """The op `make_op()`, run only where `step` % `period` == 0.
+
+  Args:
+    period: a positive int; for 1 the op runs every time (no `tf.cond`).
+    step: int64 scalar tensor, e.g. the train-step count.
+    make_op: () -> the op, built inside the `tf.cond` branch.
+  """
+  if period == 1:
+    return make_op()
+  return tf.cond(tf.equal(step % period, 0), make_op, tf.no_op)
 
 
 def replay_checks(config):
