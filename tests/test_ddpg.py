@@ -1,12 +1,8 @@
 """Tests of the DDPG agent's graph and its training loop on a user env.
 
-Most tests hand-set tiny networks (S = U = 1, actor_hidden_sizes=(2,),
-critic_hidden_sizes=(2, 2)) so that the expected numbers follow by hand:
-
-  actor  with zero weights:         mu(s) = tanh(b), any s (bounds [-1, 1])
-  critic with fc1 = 0, fc2 rows (h1_0, h1_1, a) = (0 0, 0 0, 1 0), fc2
-  biases (1, 0), q weights (slope, 0), q bias c:
-                                    Q(s, a) = slope * relu(a + 1) + c
+Most tests hand-set tiny networks (`ddpg_testing`: mu(s) = tanh(b) and
+Q(s, a) = slope * relu(a + 1) + c) so that the expected numbers follow by
+hand.
 """
 
 import csv
@@ -21,6 +17,7 @@ from graphrl.compat import tf
 from graphrl import envs
 from graphrl.envs import time_step as ts
 from graphrl.training import off_policy
+import ddpg_testing
 
 TARGET_ACTION = 0.5
 EPISODE_LENGTH = 5
@@ -73,39 +70,14 @@ def _variable(name):
   return variable
 
 
-def _set_actor(sess, scope, mu):
-  """Zero weights, final bias atanh(mu): mu(s) = mu for every s."""
-  for name in ('fc1/weights', 'fc1/biases', 'action/weights'):
-    variable = _variable(scope + '/' + name)
-    variable.load(np.zeros(variable.shape.as_list()), sess)
-  _variable(scope + '/action/biases').load([np.arctanh(mu)], sess)
-
-
-def _set_critic(sess, scope, slope, offset):
-  """Q(s, a) = slope * relu(a + 1) + offset (see the module docstring)."""
-  values = {'fc1/weights': [[0., 0.]], 'fc1/biases': [0., 0.],
-            'fc2/weights': [[0., 0.], [0., 0.], [1., 0.]],
-            'fc2/biases': [1., 0.], 'q_value/weights': [[slope], [0.]],
-            'q_value/biases': [offset]}
-  for name, value in values.items():
-    _variable(scope + '/' + name).load(value, sess)
-
-
-def _feed(agent, s, a, r, s2, discount):
-  """Feeds one transition; storing it also acts (control dependency)."""
-  feed = dict(zip(agent.transition, (s, a, r, s2, discount)))
-  feed[agent.observ] = np.array([s], np.float32)
-  return feed
-
-
 def _hand_set(sess, agent):
   """Online: mu = -0.5, Q = 0.5; target: mu_T = 0.5, Q_T = 2 relu(a+1) + .25."""
   sess.run(tf.global_variables_initializer())
   sess.run(agent.sync_target)
-  _set_actor(sess, 'ddpg/actor', -TARGET_ACTION)
-  _set_critic(sess, 'ddpg/critic', 0., 0.5)
-  _set_actor(sess, 'ddpg/actor_target', TARGET_ACTION)
-  _set_critic(sess, 'ddpg/critic_target', 2., 0.25)
+  ddpg_testing.set_actor(sess, 'ddpg/actor', -TARGET_ACTION)
+  ddpg_testing.set_critic(sess, 'ddpg/critic', 0., 0.5)
+  ddpg_testing.set_actor(sess, 'ddpg/actor_target', TARGET_ACTION)
+  ddpg_testing.set_critic(sess, 'ddpg/critic_target', 2., 0.25)
 
 
 def test_critic_loss_bootstraps_from_the_target_actor_and_critic(sess):
@@ -115,7 +87,7 @@ def test_critic_loss_bootstraps_from_the_target_actor_and_critic(sess):
   # (The online actor's -0.5 would give Q_T = 1.25 and L = 2.3653125.)
   agent = _agent()
   _hand_set(sess, agent)
-  feed = _feed(agent, [0.3], [0.2], 1.0, [-0.7], 1.0)
+  feed = ddpg_testing.feed(agent, [0.3], [0.2], 1.0, [-0.7], 1.0)
   np.testing.assert_allclose(sess.run(agent.loss, feed), 5.8653125, rtol=1e-6)
 
 
@@ -126,7 +98,7 @@ def test_erratum_stored_termination_stops_bootstrapping(sess):
   # as above would give 5.8653125).
   agent = _agent()
   _hand_set(sess, agent)
-  feed = _feed(agent, [0.3], [0.2], 1.0, [-0.7], 0.0)
+  feed = ddpg_testing.feed(agent, [0.3], [0.2], 1.0, [-0.7], 0.0)
   np.testing.assert_allclose(sess.run(agent.loss, feed), 0.125, rtol=1e-6)
 
 
@@ -138,8 +110,8 @@ def test_erratum_critic_regresses_the_stored_action(sess):
   # = 1.25 would give 0.03125.
   agent = _agent()
   _hand_set(sess, agent)
-  _set_critic(sess, 'ddpg/critic', 2., 0.25)
-  feed = _feed(agent, [0.3], [0.9], 1.0, [-0.7], 0.0)
+  ddpg_testing.set_critic(sess, 'ddpg/critic', 2., 0.25)
+  feed = ddpg_testing.feed(agent, [0.3], [0.9], 1.0, [-0.7], 0.0)
   np.testing.assert_allclose(sess.run(agent.loss, feed), 4.65125, rtol=1e-6)
 
 
@@ -148,7 +120,7 @@ def test_critic_l2_adds_half_the_squared_weights(sess):
   # 0; biases are not decayed. L = 0.125 + 0.1 * 1^2 / 2 = 0.175.
   agent = _agent(critic_l2=0.1)
   _hand_set(sess, agent)
-  feed = _feed(agent, [0.3], [0.2], 1.0, [-0.7], 0.0)
+  feed = ddpg_testing.feed(agent, [0.3], [0.2], 1.0, [-0.7], 0.0)
   np.testing.assert_allclose(sess.run(agent.loss, feed), 0.175, rtol=1e-6)
 
 
@@ -168,11 +140,11 @@ def test_actor_ascends_the_critic(sess, dpg_update, actor_loss):
   # from the actor's loss, which must not train it.
   agent = _agent(dpg_update=dpg_update, actor_learning_rate=0.01)
   sess.run(tf.global_variables_initializer())
-  _set_actor(sess, 'ddpg/actor', 0.)
-  _set_critic(sess, 'ddpg/critic', 2., 0.25)
+  ddpg_testing.set_actor(sess, 'ddpg/actor', 0.)
+  ddpg_testing.set_critic(sess, 'ddpg/critic', 2., 0.25)
   critic = [v for v in tf.trainable_variables() if 'critic/' in v.op.name]
   before = sess.run(critic)
-  feed = _feed(agent, [0.3], [0.0], 2.25, [-0.7], 0.0)
+  feed = ddpg_testing.feed(agent, [0.3], [0.0], 2.25, [-0.7], 0.0)
   _, loss = sess.run([agent.train, agent.scalars['train/actor_loss']], feed)
   np.testing.assert_allclose(loss, actor_loss, rtol=1e-6)
   np.testing.assert_allclose(
@@ -209,7 +181,8 @@ def test_targets_follow_by_tau_after_each_train_step(sess, target_update):
   initial = sess.run(online)
   for start, copy in zip(initial, sess.run(target)):
     np.testing.assert_array_equal(start, copy)
-  sess.run(agent.train, _feed(agent, [0.3], [0.2], 1.0, [-0.7], 1.0))
+  sess.run(agent.train,
+           ddpg_testing.feed(agent, [0.3], [0.2], 1.0, [-0.7], 1.0))
   stepped = sess.run(online)
   moved = [not np.allclose(a, b) for a, b in zip(initial, stepped)]
   assert sum(moved) >= 6, moved
@@ -227,7 +200,8 @@ def test_erratum_critic_step_does_not_train_the_targets(sess):
   sess.run(agent.sync_target)
   target = _target_variables('soft')
   initial = sess.run(target)
-  sess.run(agent.train, _feed(agent, [0.3], [0.2], 1.0, [-0.7], 1.0))
+  sess.run(agent.train,
+           ddpg_testing.feed(agent, [0.3], [0.2], 1.0, [-0.7], 1.0))
   for start, got in zip(initial, sess.run(target)):
     np.testing.assert_allclose(got, start, atol=1e-5)
 

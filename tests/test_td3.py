@@ -1,9 +1,9 @@
 """Tests of TD3's pieces in `DDPGAgent` (Fujimoto et al., 2018).
 
-The networks are hand-set as in tests/test_ddpg.py (S = U = 1, bounds
-[-1, 1], the action joining the critics' second layer): an actor with zero
-weights gives mu(s) = tanh(b) for every s, and the critic of `_set_critic`
-gives Q(s, a) = slope * relu(a + 1) + offset.
+The networks are hand-set by `ddpg_testing` (S = U = 1, bounds [-1, 1],
+the action joining the critics' second layer): an actor with zero weights
+gives mu(s) = tanh(b) for every s, and `set_critic` gives
+Q(s, a) = slope * relu(a + 1) + offset.
 """
 
 import sys
@@ -15,6 +15,7 @@ from graphrl.agents import ddpg
 from graphrl.agents import registry
 from graphrl.compat import tf
 from graphrl import envs
+import ddpg_testing
 
 # The transition every test trains on: s, a, r = 1, s', non-terminal.
 TRANSITION = ([0.3], [0.2], 1.0, [-0.7], 1.0)
@@ -29,46 +30,16 @@ def _agent(**overrides):
                         envs.BoundedArraySpec((1,), np.float32, -1, 1), config)
 
 
-def _variables(scope):
-  return [v for v in tf.global_variables()
-          if v.op.name.startswith(scope + '/')]
-
-
-def _set_actor(sess, scope, mu):
-  """Zero weights, final bias atanh(mu): mu(s) = mu for every s."""
-  for variable in _variables(scope):
-    value = np.zeros(variable.shape.as_list())
-    if variable.op.name == scope + '/action/biases':
-      value[:] = np.arctanh(mu)
-    variable.load(value, sess)
-
-
-def _set_critic(sess, scope, slope, offset):
-  """Q(s, a) = slope * relu(a + 1) + offset, whatever s."""
-  values = {'fc1/weights': [[0., 0.]], 'fc1/biases': [0., 0.],
-            'fc2/weights': [[0., 0.], [0., 0.], [1., 0.]],
-            'fc2/biases': [1., 0.], 'q_value/weights': [[slope], [0.]],
-            'q_value/biases': [offset]}
-  for variable in _variables(scope):
-    variable.load(values[variable.op.name[len(scope) + 1:]], sess)
-
-
-def _feed(agent, s, a, r, s2, discount):
-  feed = dict(zip(agent.transition, (s, a, r, s2, discount)))
-  feed[agent.observ] = np.array([s], np.float32)
-  return feed
-
-
 def _hand_set(sess, agent):
   """mu_T = 0.5; Q_1 = 0.5, Q_2 = 1; Q_T1 = 2 relu(a + 1) + 0.25,
   Q_T2 = relu(a + 1)."""
   sess.run(tf.global_variables_initializer())
   sess.run(agent.sync_target)
-  _set_actor(sess, 'ddpg/actor_target', 0.5)
-  _set_critic(sess, 'ddpg/critic', 0., 0.5)
-  _set_critic(sess, 'ddpg/critic_2', 0., 1.)
-  _set_critic(sess, 'ddpg/critic_target', 2., 0.25)
-  _set_critic(sess, 'ddpg/critic_2_target', 1., 0.)
+  ddpg_testing.set_actor(sess, 'ddpg/actor_target', 0.5)
+  ddpg_testing.set_critic(sess, 'ddpg/critic', 0., 0.5)
+  ddpg_testing.set_critic(sess, 'ddpg/critic_2', 0., 1.)
+  ddpg_testing.set_critic(sess, 'ddpg/critic_target', 2., 0.25)
+  ddpg_testing.set_critic(sess, 'ddpg/critic_2_target', 1., 0.)
 
 
 def test_td3_config_sets_the_three_pieces():
@@ -91,8 +62,8 @@ def test_twin_critics_bootstrap_from_the_smaller_target(sess):
   # (Q_T1 alone would give y = 3.925 and L = 5.8653125 + 4.2778125.)
   agent = _agent(target_noise=0.)
   _hand_set(sess, agent)
-  np.testing.assert_allclose(sess.run(agent.loss, _feed(agent, *TRANSITION)),
-                             2.6225, rtol=1e-6)
+  feed = ddpg_testing.feed(agent, *TRANSITION)
+  np.testing.assert_allclose(sess.run(agent.loss, feed), 2.6225, rtol=1e-6)
 
 
 def test_twin_critics_with_ema_targets_bootstrap_from_the_smaller(sess):
@@ -102,16 +73,16 @@ def test_twin_critics_with_ema_targets_bootstrap_from_the_smaller(sess):
   # L = 0.5 (1.45 - 0.5)^2 + 0.5 (1.45 - 1.2)^2 = 0.45125 + 0.03125.
   agent = _agent(target_noise=0., target_update='ema')
   sess.run(tf.global_variables_initializer())
-  _set_actor(sess, 'ddpg/actor', 0.5)
-  _set_critic(sess, 'ddpg/critic', 0., 0.5)
-  _set_critic(sess, 'ddpg/critic_2', 1., 0.)
+  ddpg_testing.set_actor(sess, 'ddpg/actor', 0.5)
+  ddpg_testing.set_critic(sess, 'ddpg/critic', 0., 0.5)
+  ddpg_testing.set_critic(sess, 'ddpg/critic_2', 1., 0.)
   for shadow in [v for v in tf.global_variables()
                  if 'ExponentialMovingAverage' in v.op.name]:
     online = shadow.op.name.replace('ddpg/', '', 1).replace(
         '/ExponentialMovingAverage', '')
     shadow.load(sess.run(_variables_by_name()[online]), sess)
-  np.testing.assert_allclose(sess.run(agent.loss, _feed(agent, *TRANSITION)),
-                             0.4825, rtol=1e-5)
+  feed = ddpg_testing.feed(agent, *TRANSITION)
+  np.testing.assert_allclose(sess.run(agent.loss, feed), 0.4825, rtol=1e-5)
 
 
 def _variables_by_name():
@@ -125,7 +96,7 @@ def test_target_noise_is_clipped(sess):
   # L = 0.5 (y - 0.5)^2 + 0.5 (y - 1)^2 = 3.393125 or 1.953125.
   agent = _agent(target_noise=1e3, target_noise_clip=0.25)
   _hand_set(sess, agent)
-  feed = _feed(agent, *TRANSITION)
+  feed = ddpg_testing.feed(agent, *TRANSITION)
   seen = {round(float(sess.run(agent.loss, feed)), 4) for _ in range(40)}
   assert seen == {3.3931, 1.9531}, seen
 
@@ -133,7 +104,7 @@ def test_target_noise_is_clipped(sess):
 def test_without_target_noise_the_target_action_is_the_target_actors(sess):
   agent = _agent(target_noise=0.)
   _hand_set(sess, agent)
-  feed = _feed(agent, *TRANSITION)
+  feed = ddpg_testing.feed(agent, *TRANSITION)
   assert {round(float(sess.run(agent.loss, feed)), 6)
           for _ in range(5)} == {2.6225}
 
@@ -147,18 +118,19 @@ def test_actor_and_targets_step_every_policy_delay_train_steps(
                  actor_learning_rate=0.1, critic_learning_rate=0.1, tau=0.5)
   sess.run(tf.global_variables_initializer())
   sess.run(agent.sync_target)
+  variables = ddpg_testing.scope_variables
   groups = {
-      'actor': _variables('ddpg/actor'),
-      'critics': _variables('ddpg/critic') + _variables('ddpg/critic_2'),
+      'actor': variables('ddpg/actor'),
+      'critics': variables('ddpg/critic') + variables('ddpg/critic_2'),
       'targets': ([v for v in tf.global_variables()
                    if 'ExponentialMovingAverage' in v.op.name]
                   if target_update == 'ema' else
-                  _variables('ddpg/actor_target') +
-                  _variables('ddpg/critic_target') +
-                  _variables('ddpg/critic_2_target'))}
+                  variables('ddpg/actor_target') +
+                  variables('ddpg/critic_target') +
+                  variables('ddpg/critic_2_target'))}
   assert all(groups.values())
   changed = {name: [] for name in groups}
-  feed = _feed(agent, *TRANSITION)
+  feed = ddpg_testing.feed(agent, *TRANSITION)
   for _ in range(6):
     before = sess.run(groups)
     sess.run(agent.train, feed)
@@ -178,10 +150,10 @@ def test_the_greedy_policy_reads_the_first_critic_only(sess):
   # mu(s) = tanh(b) from 0.
   agent = _agent(policy_delay=1, actor_learning_rate=0.1)
   sess.run(tf.global_variables_initializer())
-  _set_actor(sess, 'ddpg/actor', 0.)
-  _set_critic(sess, 'ddpg/critic', 2., 0.)
-  _set_critic(sess, 'ddpg/critic_2', -5., 0.)
-  sess.run(agent.train, _feed(agent, *TRANSITION))
+  ddpg_testing.set_actor(sess, 'ddpg/actor', 0.)
+  ddpg_testing.set_critic(sess, 'ddpg/critic', 2., 0.)
+  ddpg_testing.set_critic(sess, 'ddpg/critic_2', -5., 0.)
+  sess.run(agent.train, ddpg_testing.feed(agent, *TRANSITION))
   assert sess.run(agent.greedy_action, {agent.observ: [[0.3]]})[0, 0] > 0.05
 
 
@@ -190,7 +162,7 @@ def test_the_first_random_steps_act_uniformly(sess):
   # draws in [-1, 1] (not -0.5), then every action is mu(s) = -0.5.
   agent = _agent(random_steps=3, noise_stddev=0.)
   sess.run(tf.global_variables_initializer())
-  _set_actor(sess, 'ddpg/actor', -0.5)
+  ddpg_testing.set_actor(sess, 'ddpg/actor', -0.5)
   observ = {agent.observ: [[0.3]]}
   actions = [sess.run(agent.explore_action, observ)[0, 0] for _ in range(6)]
   assert all(-1 <= a <= 1 and abs(a + 0.5) > 1e-3 for a in actions[:3])
