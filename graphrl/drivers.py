@@ -8,6 +8,11 @@ state itself where `time_step.is_first()`. Each observer is called with the
 batched `Trajectory` of every step, e.g. a replay buffer's `add_batch` or a
 metric from `graphrl.envs.metrics`. Boundary steps (LAST -> FIRST, the
 auto-reset) reach the observers but count as neither steps nor episodes.
+
+For the API of lecture seed 001 (`DynamicEpisodicDriver(env, policy,
+observers=[replay_buffer.add_batch])`) alone: the training binaries
+(`graphrl.train`, `graphrl.evaluate`, scripts/) run their own loops
+(`graphrl.training`) and do not use this module.
 """
 
 import abc

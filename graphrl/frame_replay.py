@@ -57,11 +57,10 @@ variables on the host in the buffer's variable scope, in GLOBAL_VARIABLES,
 so a `tf.train.Saver` checkpoints them with the model.
 """
 
-import numbers
-
 import numpy as np
 
 from graphrl import replay
+from graphrl import shape_checks
 from graphrl.compat import tf
 
 DEVICE = '/cpu:0'
@@ -70,7 +69,7 @@ _EMPTY = 'cannot sample from an empty replay buffer'
 _CANDIDATES = 4
 
 
-class FrameReplayBuffer(object):
+class FrameReplayBuffer(replay.CircularBuffer):
   """A circular buffer of stacked-frame transitions, one frame per step."""
 
   def __init__(self, observation_shape, capacity, num_streams=1,
@@ -96,14 +95,10 @@ class FrameReplayBuffer(object):
         or gamma.
     """
     shape = _observation_shape(observation_shape)
-    replay.check_int('num_streams', num_streams, 1)
-    replay.check_int('capacity', capacity, 1)
+    super().__init__(capacity, num_streams)
     replay.check_int('n_step', n_step, 1)
     if not 0 <= gamma <= 1:
       raise ValueError('gamma must lie in [0, 1], got {!r}'.format(gamma))
-    if capacity % num_streams:
-      raise ValueError('capacity {} must be a multiple of num_streams {}'
-                       .format(capacity, num_streams))
     frames = shape[-1]
     if capacity // num_streams < frames + 1:
       raise ValueError(
@@ -111,8 +106,6 @@ class FrameReplayBuffer(object):
           'frames needs at least {}'.format(
               capacity, capacity // num_streams, frames, frames + 1))
     self._shape = shape
-    self._capacity = capacity
-    self._num_streams = num_streams
     self._n_step = n_step
     self._gamma = float(gamma)
     with tf.device(DEVICE), tf.variable_scope(
@@ -134,23 +127,9 @@ class FrameReplayBuffer(object):
       self._inexact = variable('inexact', [num_streams], tf.int32)
 
   @property
-  def capacity(self):
-    """The number of stored steps."""
-    return self._capacity
-
-  @property
-  def num_streams(self):
-    """The number of transitions per `append_batch`."""
-    return self._num_streams
-
-  @property
   def observation_shape(self):
     """[H, W, F] of one observation, a list of ints."""
     return list(self._shape)
-
-  def size(self):
-    """Returns the number of stored steps, min(index, capacity), int64."""
-    return tf.minimum(self._index.read_value(), self._capacity)
 
   def append_batch(self, transition):
     """Appends one transition per stream: stores f_t = s_t[..., -1].
@@ -255,7 +234,7 @@ class FrameReplayBuffer(object):
       (observ, action, reward, next_observ, discount): uint8 [B, H, W, F],
       int64 [B], float32 [B], uint8 [B, H, W, F], float32 [B].
     """
-    _check_amount(amount)
+    shape_checks.check_amount(amount)
     index = self._index.read_value()
     steps, oldest = self._window(index)
     stored = (steps - oldest) * self._num_streams
@@ -468,8 +447,3 @@ def _observation_shape(value):
 
 def _scatter(variable, rows, values):
   return variable.scatter_update(tf.IndexedSlices(values, rows)).op
-
-
-def _check_amount(amount):
-  if not isinstance(amount, numbers.Integral) or amount < 1:
-    raise ValueError('amount must be an int >= 1, got {!r}'.format(amount))

@@ -18,6 +18,7 @@ starts out remembering), `candidate/weights` [I + H, H] and
 therefore share weights.
 """
 
+from graphrl import shape_checks
 from graphrl.compat import tf
 
 
@@ -28,12 +29,6 @@ def _static_size(tensor, axis, what):
     raise ValueError('%s must have a static size along axis %d, got shape %s'
                      % (what, axis, tensor.shape))
   return size
-
-
-def _check_rank(tensor, rank, what):
-  if tensor.shape.ndims != rank:
-    raise ValueError('%s must have rank %d, got shape %s'
-                     % (what, rank, tensor.shape))
 
 
 def _variables(input_size, num_units, scope):
@@ -67,7 +62,7 @@ def _cell(inputs, state, variables):
 
 
 def _check_state(state, num_units):
-  _check_rank(state, 2, 'state')
+  shape_checks.check_rank(state, 2, 'state')
   if state.shape.as_list()[1] not in (None, num_units):
     raise ValueError('state must have %d units, got shape %s'
                      % (num_units, state.shape))
@@ -85,7 +80,7 @@ def gru_step(inputs, state, num_units, scope='gru'):
   Returns:
     The new state [B, H], which is also the cell's output.
   """
-  _check_rank(inputs, 2, 'inputs')
+  shape_checks.check_rank(inputs, 2, 'inputs')
   _check_state(state, num_units)
   input_size = _static_size(inputs, 1, 'inputs')
   return _cell(inputs, state, _variables(input_size, num_units, scope))
@@ -109,8 +104,8 @@ def gru_sequence(inputs, initial_state, resets, num_units, scope='gru'):
     outputs: float [B, T, H], the state after each step.
     final_state: float [B, H], the state after the last step.
   """
-  _check_rank(inputs, 3, 'inputs')
-  _check_rank(resets, 2, 'resets')
+  shape_checks.check_rank(inputs, 3, 'inputs')
+  shape_checks.check_rank(resets, 2, 'resets')
   _check_state(initial_state, num_units)
   if not inputs.shape[:2].is_compatible_with(resets.shape):
     raise ValueError('resets must be [B, T] like inputs [B, T, I], got %s and '

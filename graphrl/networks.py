@@ -12,11 +12,11 @@ import re
 
 import numpy as np
 
-from graphrl import gru
+from graphrl import shape_checks
 from graphrl.compat import slim
 from graphrl.compat import tf
 
-A3C_UNITS = 256  # Size of the A3C features and of its recurrent state.
+A3C_UNITS = 256  # Size of the A3C torso's features.
 
 # Lillicrap et al. 2016: hidden weights ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))
 # (variance scaling: limit = sqrt(3 * scale / fan_in) with scale = 1/3), final
@@ -26,15 +26,9 @@ _DDPG_HIDDEN_INIT = tf.variance_scaling_initializer(
 _DDPG_FINAL_INIT = tf.random_uniform_initializer(-3e-3, 3e-3)
 
 
-def _check_rank(tensor, rank, what):
-  if tensor.shape.ndims != rank:
-    raise ValueError('%s must have rank %d, got shape %s'
-                     % (what, rank, tensor.shape))
-
-
 def _to_float(frames):
   """[B, H, W, C] frames as float32: uint8 scaled to [0, 1], floats as is."""
-  _check_rank(frames, 4, 'frames')
+  shape_checks.check_rank(frames, 4, 'frames')
   if frames.dtype == tf.uint8:
     return tf.cast(frames, tf.float32) / 255.
   return tf.cast(frames, tf.float32)
@@ -91,7 +85,7 @@ def mlp(inputs, hidden_sizes, num_outputs, name, activation=tf.nn.relu):
 def mlp_torso(inputs, hidden_sizes, activation=tf.nn.relu):
   """The hidden layers of `mlp` in the current scope: float [B, H_last]
   (the inputs [B, D] for no hidden layers)."""
-  _check_rank(inputs, 2, 'inputs')
+  shape_checks.check_rank(inputs, 2, 'inputs')
   net = inputs
   for index, size in enumerate(hidden_sizes):
     net = slim.fully_connected(
@@ -186,35 +180,6 @@ def a3c_torso(frames, name):
     return slim.fully_connected(_flatten(net), A3C_UNITS, scope='fc')
 
 
-def a3c_recurrent_torso(frames, initial_state, resets, name):
-  """A3C torso followed by a GRU of A3C_UNITS carried along each sequence.
-
-  Each of the B sequences is unrolled separately over its T steps, and its
-  state is zeroed before step t where `resets[:, t]` (episode start), see
-  `graphrl.gru.gru_sequence`. Acting uses T = 1 and feeds back the state.
-
-  Args:
-    frames: uint8 or float [B, T, H, W, C] with static H, W, C.
-    initial_state: float [B, A3C_UNITS], the state before step 0.
-    resets: bool [B, T], true where frames[:, t] starts an episode.
-    name: variable scope; reused on later calls.
-
-  Returns:
-    features: float [B, T, A3C_UNITS].
-    final_state: float [B, A3C_UNITS].
-  """
-  _check_rank(frames, 5, 'frames')
-  batch_and_time = tf.shape(frames)[:2]
-  with tf.variable_scope(name, reuse=tf.AUTO_REUSE):
-    flat = tf.reshape(frames, [-1] + frames.shape.as_list()[2:])
-    features = a3c_torso(flat, 'torso')
-    features = tf.reshape(
-        features, tf.concat([batch_and_time, [A3C_UNITS]], 0))
-    features.set_shape(frames.shape[:2].concatenate([A3C_UNITS]))
-    return gru.gru_sequence(
-        features, initial_state, resets, A3C_UNITS, scope='gru')
-
-
 def policy_value_heads(features, num_actions, name):
   """Linear policy and value heads on shared features.
 
@@ -259,8 +224,8 @@ def ddpg_critic(states, actions, name, hidden_sizes=(400, 300),
     ValueError: for inputs not of rank 2, fewer than two hidden layers or
       another action_layer.
   """
-  _check_rank(states, 2, 'states')
-  _check_rank(actions, 2, 'actions')
+  shape_checks.check_rank(states, 2, 'states')
+  shape_checks.check_rank(actions, 2, 'actions')
   if len(hidden_sizes) < 2:
     raise ValueError('the critic needs at least two hidden layers, got %s'
                      % (tuple(hidden_sizes),))
@@ -299,7 +264,7 @@ def ddpg_actor(states, action_size, name, low=-1., high=1.,
   Returns:
     float [B, U].
   """
-  _check_rank(states, 2, 'states')
+  shape_checks.check_rank(states, 2, 'states')
   low = np.broadcast_to(np.asarray(low, np.float32), [action_size])
   high = np.broadcast_to(np.asarray(high, np.float32), [action_size])
   if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and

@@ -62,7 +62,7 @@ class Policy:
         self._saver = tf.train.Saver(self._agent.policy_variables)
     finally:
       env.close()
-    self.recurrent = self._agent.eval_reset is not None
+    self.recurrent = self._agent.acts_with_state
     self._session = tf.Session(graph=self._graph, config=session_config())
     try:
       self.step = saved_runs.restore_policy(self._session, logdir,

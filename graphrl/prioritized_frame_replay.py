@@ -23,6 +23,7 @@ import numbers
 
 from graphrl import frame_replay
 from graphrl import replay
+from graphrl import shape_checks
 from graphrl.compat import tf
 
 
@@ -78,7 +79,7 @@ class PrioritizedFrameReplayBuffer(frame_replay.FrameReplayBuffer):
       (0, 1]. Running it raises InvalidArgumentError without a valid step
       of positive priority.
     """
-    replay.check_int('amount', amount, 1)
+    shape_checks.check_amount(amount)
     if isinstance(temperature, numbers.Real) and not temperature > 0:
       raise ValueError('temperature must be > 0, got {}'.format(temperature))
     if isinstance(beta, numbers.Real) and beta < 0:

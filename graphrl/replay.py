@@ -13,13 +13,52 @@ capacity.
 
 import numbers
 
+from graphrl import shape_checks
 from graphrl.compat import tf
 
 _DEVICE = '/cpu:0'
 _EMPTY = 'cannot sample from an empty replay buffer'
 
 
-class ReplayBuffer(object):
+class CircularBuffer(object):
+  """The sizes and write index that the circular replay buffers share.
+
+  Row (t * S + s) mod capacity holds step t of stream s, S = num_streams.
+  A subclass creates `self._index`, the int64 variable counting the rows
+  written so far.
+  """
+
+  def __init__(self, capacity, num_streams):
+    """Checks and keeps the sizes; builds no ops.
+
+    Raises:
+      ValueError: unless capacity and num_streams are ints >= 1 and
+        capacity is a multiple of num_streams.
+    """
+    check_int('num_streams', num_streams, 1)
+    check_int('capacity', capacity, 1)
+    if capacity % num_streams:
+      raise ValueError('capacity {} must be a multiple of num_streams {}'
+                       .format(capacity, num_streams))
+    self._capacity = capacity
+    self._num_streams = num_streams
+
+  @property
+  def capacity(self):
+    """The number of rows: the most items (steps) stored at once."""
+    return self._capacity
+
+  @property
+  def num_streams(self):
+    """The number of rows each `append_batch` writes, one per stream."""
+    return self._num_streams
+
+  def size(self):
+    """Returns the number of stored rows, min(index, capacity), int64."""
+    return tf.minimum(self._index.read_value(), self._capacity)
+
+
+class ReplayBuffer(CircularBuffer):
   """A circular buffer of items sampled uniformly (Mnih et al., 2013)."""
 
   def __init__(self, template, capacity, num_streams=1, name='replay_buffer'):
@@ -39,14 +78,8 @@ class ReplayBuffer(object):
       ValueError: for a bad template, capacity or num_streams.
     """
     specs = _specs(template)
-    check_int('num_streams', num_streams, 1)
-    check_int('capacity', capacity, 1)
-    if capacity % num_streams:
-      raise ValueError('capacity {} must be a multiple of num_streams {}'
-                       .format(capacity, num_streams))
+    super().__init__(capacity, num_streams)
     self._specs = specs
-    self._capacity = capacity
-    self._num_streams = num_streams
     with tf.device(_DEVICE), tf.variable_scope(None, default_name=name):
       self._storage = [
           storage_variable(s.name, [capacity] + s.shape.as_list(), s.dtype)
@@ -54,23 +87,9 @@ class ReplayBuffer(object):
       self._index = storage_variable('index', [], tf.int64)
 
   @property
-  def capacity(self):
-    """The maximum number of items."""
-    return self._capacity
-
-  @property
-  def num_streams(self):
-    """The number of items per `append_batch`."""
-    return self._num_streams
-
-  @property
   def storage(self):
     """The storage variables, one [capacity, ...] variable per entry."""
     return list(self._storage)
-
-  def size(self):
-    """Returns the number of stored items, min(index, capacity), int64."""
-    return tf.minimum(self._index.read_value(), self._capacity)
 
   def index(self):
     """Returns the number of items appended so far, int64."""
@@ -116,7 +135,7 @@ class ReplayBuffer(object):
     Items fill rows 0..capacity-1 in order, so the stored rows are
     [0, size()). Running it on an empty buffer raises InvalidArgumentError.
     """
-    _check_amount(amount)
+    shape_checks.check_amount(amount, allow_tensor=True)
     size = self.size()
     with tf.control_dependencies([tf.debugging.assert_positive(
         size, message=_EMPTY)]):
@@ -362,7 +381,7 @@ class PrioritizedReplayBuffer(object):
 
   def _sample(self, amount, temperature):
     """Returns sampled rows [amount] and the log P(i) of all stored items."""
-    _check_amount(amount)
+    shape_checks.check_amount(amount, allow_tensor=True)
     if isinstance(temperature, numbers.Real) and not temperature > 0:
       raise ValueError('temperature must be > 0, got {}'.format(temperature))
     priorities = self.priorities()
@@ -491,8 +510,3 @@ def check_int(name, value, minimum):
   if not isinstance(value, numbers.Integral) or value < minimum:
     raise ValueError('{} must be an int >= {}, got {!r}'.format(
         name, minimum, value))
-
-
-def _check_amount(amount):
-  if isinstance(amount, numbers.Integral) and amount < 1:
-    raise ValueError('amount must be >= 1, got {}'.format(amount))

@@ -36,6 +36,9 @@ from graphrl import tf_envs
 from graphrl.training import checkpoints
 from graphrl.training import cli
 from graphrl.training import graph_iterations
+from graphrl.training import graph_loop
+from graphrl.training import loops
+from graphrl.training import run as run_lib
 
 FLAGS = flags.FLAGS
 LOOPS = ('python', 'graph')
@@ -93,7 +96,7 @@ def _settings():
   """{name: (type, {owner: default})} of the config and loop fields."""
   settings = {}
   owners = [(name, spec.config) for name, spec in registry.AGENTS.items()]
-  owners += [('%s loop' % name, spec.loop_config)
+  owners += [('%s loop' % name, loops.config_class(spec.agent))
              for name, spec in registry.AGENTS.items()]
   for owner, config_class in owners:
     for field in _fields(config_class):
@@ -142,7 +145,8 @@ def build_configs(agent, env_limit):
     cli.UserError: a flag the agent has no use for, or a bad value.
   """
   spec = registry.AGENTS[agent]
-  config_fields, loop_fields = _fields(spec.config), _fields(spec.loop_config)
+  loop_class = loops.config_class(spec.agent)
+  config_fields, loop_fields = _fields(spec.config), _fields(loop_class)
   known = {field.name for field in config_fields + loop_fields}
   unused = sorted(name for name in _settings()
                   if FLAGS[name].value is not None and name not in known)
@@ -153,7 +157,7 @@ def build_configs(agent, env_limit):
     return {field.name: _flag_value(field) for field in fields
             if FLAGS[field.name].value is not None}
 
-  loop = spec.loop_config(seed=FLAGS.seed, **values(loop_fields))
+  loop = loop_class(seed=FLAGS.seed, **values(loop_fields))
   derived = {'total_steps': loop.num_steps, 'max_episode_steps': env_limit}
   names = {field.name for field in dataclasses.fields(spec.config)}
   derived = {name: value for name, value in derived.items()
@@ -285,23 +289,19 @@ def continue_run(logdir, metadata):
   return dict(metadata, changes=changes) if changes else metadata
 
 
-def choose_loop(agent, env_id, config):
-  """--loop, or its default for `agent` on `env_id`; checks the loop flags.
+def choose_loop(env_id, config):
+  """--loop, or its default for an agent of `config` on `env_id`; checks the
+  loop flags.
 
-  The default is the Python loop for an agent the in-graph loop does not
-  run (`graph_iterations.runs`: a recurrent torso).
+  The default is the graph loop for an environment with graph-op dynamics,
+  unless the agent's config is one the in-graph loop does not run
+  (`graph_iterations.runs`: a recurrent torso, refused by the loop).
 
   Raises:
-    cli.UserError: the agent has no in-graph loop, or a flag of the graph
-      loop is set for the Python loop.
+    cli.UserError: a flag of the graph loop is set for the Python loop.
   """
-  spec = registry.AGENTS[agent]
-  in_graph = spec.graph_loop and graph_iterations.runs(config)
-  loop = FLAGS.loop or ('graph' if in_graph and tf_envs.is_native(env_id)
-                        else 'python')
-  cli.require(loop == 'python' or spec.graph_loop,
-              '--loop=graph: agent %s has no in-graph loop; use --loop=python'
-              % agent)
+  in_graph = graph_iterations.runs(config) and tf_envs.is_native(env_id)
+  loop = FLAGS.loop or ('graph' if in_graph else 'python')
   cli.require(loop == 'graph' or FLAGS.steps_per_run is None,
               '--steps_per_run needs --loop=graph')
   steps_per_run = (STEPS_PER_RUN if FLAGS.steps_per_run is None
@@ -311,25 +311,37 @@ def choose_loop(agent, env_id, config):
   return loop, steps_per_run
 
 
+def registered_env(env_id):
+  """(today's id, registered time limit or None) of `env_id`, any id
+  `envs.make` takes; builds nothing.
+
+  Raises:
+    cli.UserError: for an unknown id.
+  """
+  try:
+    return envs.resolve_id(env_id), envs.time_limit(env_id)
+  except envs.UnknownEnvironmentError as error:
+    raise cli.UserError(error)
+
+
 def main(argv):
   cli.require_no_arguments(argv)
   spec = registry.AGENTS[FLAGS.agent]
-  probe = make_env(FLAGS.env, FLAGS.seed, FLAGS.max_episode_steps,
-                   atari_preprocessing=FLAGS.atari_preprocessing)
-  env_id = probe.gym_env.spec.id
+  env_id, registered_limit = registered_env(FLAGS.env)
   atari = FLAGS.atari_preprocessing and envs.is_atari(env_id)
-  limit = FLAGS.max_episode_steps or probe.gym_env.spec.max_episode_steps
+  limit = FLAGS.max_episode_steps or registered_limit
   logdir = FLAGS.logdir or default_logdir(FLAGS.agent, env_id, FLAGS.seed)
   check_logdir(logdir)
   config, loop = build_configs(FLAGS.agent, limit)
-  loop_kind, steps_per_run = choose_loop(FLAGS.agent, env_id, config)
+  loop_kind, steps_per_run = choose_loop(env_id, config)
   cli.require(
       not getattr(loop, 'learner_thread', False) or (
           loop_kind == 'python' and FLAGS.agent == 'dqn'),
       '--learner_thread needs --loop=python and --agent=dqn (the learner '
       'thread is built and tested for DQN only)')
   num_envs = getattr(config, 'num_envs', 1)
-  cli.require(loop_kind == 'graph' or spec.batched or num_envs == 1,
+  batched = loops.batched(spec.agent)
+  cli.require(loop_kind == 'graph' or batched or num_envs == 1,
               '--num_envs=%d: the Python loop of %s steps one environment; '
               'use --loop=graph' % (num_envs, FLAGS.agent))
   metadata = continue_run(logdir, {
@@ -341,15 +353,14 @@ def main(argv):
   np.random.seed(FLAGS.seed)
   tf.set_random_seed(FLAGS.seed)
   if loop_kind == 'graph':
-    probe.close()
     env = load_graph_env(env_id, num_envs, atari)
-  elif spec.batched:
-    probe.close()
+  elif batched:
     env = envs.BatchedPyEnvironment([
         make_env(env_id, FLAGS.seed + i, FLAGS.max_episode_steps,
                  atari_preprocessing=atari) for i in range(num_envs)])
   else:
-    env = probe
+    env = make_env(env_id, FLAGS.seed, FLAGS.max_episode_steps,
+                   atari_preprocessing=atari)
   eval_env = envs.BatchedPyEnvironment([
       make_env(env_id, FLAGS.seed + 10000 + i, FLAGS.max_episode_steps,
                training=False, atari_preprocessing=atari)
@@ -363,13 +374,14 @@ def main(argv):
   scores = game_scores(env) if atari else None
   if loop_kind == 'graph':
     try:
-      trainer = spec.graph_loop(agent, env, eval_env, logdir, loop, metadata,
-                                scores, steps_per_run=steps_per_run)
+      trainer = graph_loop.GraphLoop(agent, env, loop,
+                                     steps_per_run=steps_per_run)
     except ValueError as error:  # E.g. a recurrent torso.
       raise cli.UserError(error)
   else:
-    trainer = spec.loop(agent, env, eval_env, logdir, loop, metadata, scores)
-  result = trainer.run()
+    trainer = loops.python_loop(spec.agent)(agent, env, loop)
+  result = run_lib.Run(agent, eval_env, logdir, loop, metadata,
+                       scores).train(trainer)
   env.close()
   eval_env.close()
   print(json.dumps(dict(logdir=logdir, loop=loop_kind, **result)), flush=True)

@@ -10,6 +10,10 @@ In graph mode the buffer is made of `tf.Variable`s, so its `add_batch` is a
 step, and each call runs that op on a batched `Trajectory` of the driver.
 Stream s of the buffer is environment s of the batch, so `as_dataset` windows
 hold consecutive steps of one environment.
+
+For seed 001's API alone: the training binaries (`graphrl.train`,
+`graphrl.evaluate`, scripts/) store transitions through the agents and do
+not use this module.
 """
 
 import numpy as np

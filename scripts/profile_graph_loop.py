@@ -28,13 +28,13 @@ import time
 
 from absl import flags
 
+from graphrl.agents import agent as agent_lib
 from graphrl.agents import registry
 from graphrl.compat import session_config
 from graphrl.compat import tf
 from graphrl import train
 from graphrl.training import cli
 from graphrl.training import graph_iterations
-from graphrl.training import off_policy
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer('iterations', 1000, 'Loop iterations per Session.run.')
@@ -45,17 +45,14 @@ def _build(agent_name):
   """(env, act+store loop or None, training loop, env steps to fill,
   the session's threads)."""
   spec = registry.AGENTS[agent_name]
-  probe = train.make_env(FLAGS.env, FLAGS.seed, FLAGS.max_episode_steps,
-                         atari_preprocessing=FLAGS.atari_preprocessing)
-  limit = FLAGS.max_episode_steps or probe.gym_env.spec.max_episode_steps
-  env_id = probe.gym_env.spec.id
-  probe.close()
+  env_id, registered_limit = train.registered_env(FLAGS.env)
+  limit = FLAGS.max_episode_steps or registered_limit
   config, loop = train.build_configs(agent_name, limit)
   tf.set_random_seed(FLAGS.seed)
   env = train.load_graph_env(env_id, getattr(config, 'num_envs', 1),
                              FLAGS.atari_preprocessing)
   agent = spec.agent(env.observation_spec(), env.action_spec(), config)
-  if isinstance(loop, off_policy.LoopConfig):
+  if isinstance(agent, agent_lib.OffPolicyAgent):
     acting = graph_iterations.off_policy(agent, env, 2**62, 1)
     training = graph_iterations.off_policy(
         agent, env, loop.learning_starts, loop.train_every)

@@ -25,6 +25,7 @@ import time
 from absl import flags
 import numpy as np
 
+from graphrl.agents import agent as agent_lib
 from graphrl.agents import registry
 from graphrl.compat import session_config
 from graphrl.compat import tf
@@ -67,8 +68,8 @@ def main(argv):
   cli.require(FLAGS.calls > 0 and FLAGS.repeats > 0,
               '--calls and --repeats must be positive')
   spec = registry.AGENTS[FLAGS.agent]
-  cli.require(hasattr(spec.agent, 'train_step'),
-              'agent %s has no separate train step' % FLAGS.agent)
+  cli.require(issubclass(spec.agent, agent_lib.OffPolicyAgent),
+              'agent %s is not an off-policy agent' % FLAGS.agent)
   env = train.make_env(FLAGS.env, FLAGS.seed, FLAGS.max_episode_steps,
                        atari_preprocessing=FLAGS.atari_preprocessing)
   config, loop = train.build_configs(FLAGS.agent, env.gym_env.spec.

@@ -11,6 +11,7 @@ from graphrl.compat import tf
 from graphrl.envs import masked
 from graphrl.training import episode_log
 from graphrl.training import on_policy
+from graphrl.training import run as run_lib
 
 FIRST, MID, LAST = 0, 1, 2
 
@@ -282,9 +283,10 @@ def _loop_returns(logdir):
     config = on_policy.LoopConfig(
         num_steps=300, eval_every=150, eval_episodes=2, checkpoint_every=150,
         progress_every_s=1e6)
-    result = on_policy.OnPolicyLoop(
-        agent, env, batch(100, 2), str(logdir), config,
-        {'agent': 'a2c', 'env': masked.MASKED_CARTPOLE_ID}).run()
+    stepping = on_policy.OnPolicyLoop(agent, env, config)
+    result = run_lib.Run(
+        agent, batch(100, 2), str(logdir), config,
+        {'agent': 'a2c', 'env': masked.MASKED_CARTPOLE_ID}).train(stepping)
   episodes = [(row['step'], row['return'], row['env'])
               for row in episode_log.read_episodes(str(logdir))]
   return episodes, result['eval']['mean_return']

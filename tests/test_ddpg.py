@@ -17,6 +17,7 @@ from graphrl.compat import tf
 from graphrl import envs
 from graphrl.envs import time_step as ts
 from graphrl.training import off_policy
+from graphrl.training import run as run_lib
 import ddpg_testing
 
 TARGET_ACTION = 0.5
@@ -234,9 +235,9 @@ def test_the_loop_runs_episode_start_after_each_reset(tmp_path, graph):
   loop = off_policy.LoopConfig(num_steps=15, learning_starts=5, eval_every=0,
                                eval_episodes=1, checkpoint_every=10**6,
                                progress_every_s=1e6)
-  off_policy.OffPolicyLoop(
-      agent, Target(), envs.BatchedPyEnvironment([Target(1)]), str(tmp_path),
-      loop, {'agent': 'ddpg', 'env': 'target'}).run()
+  stepping = off_policy.OffPolicyLoop(agent, Target(), loop)
+  run_lib.Run(agent, envs.BatchedPyEnvironment([Target(1)]), str(tmp_path),
+              loop, {'agent': 'ddpg', 'env': 'target'}).train(stepping)
   prefix = os.path.join(str(tmp_path), 'checkpoints', 'ckpt-15', 'ckpt')
   assert tf.train.load_variable(prefix, 'episode_starts') == 4
   np.testing.assert_array_equal(
@@ -258,9 +259,9 @@ def test_erratum_time_limit_is_stored_as_bootstrapping(tmp_path, graph,
   loop = off_policy.LoopConfig(num_steps=10, learning_starts=100,
                                eval_every=0, eval_episodes=1,
                                checkpoint_every=10**6, progress_every_s=1e6)
-  off_policy.OffPolicyLoop(
-      agent, Target(truncate=truncate), envs.BatchedPyEnvironment([Target()]),
-      str(tmp_path), loop, {'agent': 'ddpg', 'env': 'target'}).run()
+  stepping = off_policy.OffPolicyLoop(agent, Target(truncate=truncate), loop)
+  run_lib.Run(agent, envs.BatchedPyEnvironment([Target()]), str(tmp_path),
+              loop, {'agent': 'ddpg', 'env': 'target'}).train(stepping)
   prefix = os.path.join(str(tmp_path), 'checkpoints', 'ckpt-10', 'ckpt')
   # Replay items are (s, a, r, s', discount): item_4 is the discount.
   stored = tf.train.load_variable(prefix, 'ddpg/replay_buffer/item_4')
@@ -297,9 +298,13 @@ def test_ou_noise_acts_on_one_observation(sess):
     sess.run(agent.explore_action, {agent.observ: np.zeros((2, 1))})
 
 
-def test_gaussian_noise_needs_no_episode_start(graph):
+def test_only_ou_noise_explores_with_state(graph):
   del graph
-  assert _agent(noise='gaussian').episode_start is None
+  assert _agent(noise='ou').explores_with_state
+  with tf.Graph().as_default():
+    gaussian = _agent(noise='gaussian')
+  assert not gaussian.explores_with_state
+  assert not hasattr(gaussian, 'episode_start')
 
 
 @pytest.mark.parametrize('action_spec, message', [
@@ -354,9 +359,9 @@ def _train(logdir, seed, num_steps, **overrides):
         num_steps=num_steps, learning_starts=100, eval_every=0,
         eval_episodes=3, checkpoint_every=10**6, progress_every_s=1e6,
         seed=seed)
-    return off_policy.OffPolicyLoop(
-        agent, env, eval_env, logdir, loop,
-        {'agent': 'ddpg', 'env': 'target'}).run()
+    stepping = off_policy.OffPolicyLoop(agent, env, loop)
+    return run_lib.Run(agent, eval_env, logdir, loop,
+                       {'agent': 'ddpg', 'env': 'target'}).train(stepping)
 
 
 def _returns(logdir):

@@ -11,6 +11,7 @@ from graphrl.compat import tf
 from graphrl import envs
 from graphrl.training import checkpoints
 from graphrl.training import off_policy
+from graphrl.training import run as run_lib
 from toy_envs import Corridor
 from toy_envs import CORRIDOR_LENGTH
 
@@ -27,9 +28,9 @@ def test_trains_on_a_user_environment(tmp_path, graph):
                                eval_every=500, eval_episodes=3,
                                checkpoint_every=500, keep_checkpoints=1,
                                progress_every_s=1e6)
-  result = off_policy.OffPolicyLoop(
-      agent, env, eval_env, str(tmp_path), loop,
-      {'agent': 'dqn', 'env': 'corridor'}).run()
+  stepping = off_policy.OffPolicyLoop(agent, env, loop)
+  result = run_lib.Run(agent, eval_env, str(tmp_path), loop,
+                       {'agent': 'dqn', 'env': 'corridor'}).train(stepping)
   # Greedy episodes walk straight right: return 1 after 4 steps.
   assert result['eval']['min_return'] == 1.0
   assert result['eval']['mean_length'] == CORRIDOR_LENGTH - 1

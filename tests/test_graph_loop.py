@@ -20,11 +20,11 @@ from graphrl import envs
 from graphrl import tf_envs
 from graphrl import train
 from graphrl.agents import dqn
-from graphrl.agents import registry
 from graphrl.compat import tf
 from graphrl.training import cli
 from graphrl.training import graph_loop
 from graphrl.training import off_policy
+from graphrl.training import run as run_lib
 from graphrl.training import step_callable
 from cli_assertions import assert_one_line_error
 
@@ -206,18 +206,6 @@ def test_user_errors_are_one_line(tmp_path, main, flags, fragment):
   assert not os.path.exists(logdir)
 
 
-def test_an_agent_without_an_in_graph_loop_is_refused(tmp_path, main,
-                                                     monkeypatch):
-  monkeypatch.setitem(registry.AGENTS, 'ddpg',
-                      registry.AGENTS['ddpg']._replace(graph_loop=None))
-  logdir = str(tmp_path / 'run')
-  assert_one_line_error(
-      main('--agent=ddpg', '--env=Pendulum-v1', '--loop=graph',
-           '--num_steps=100', '--logdir=' + logdir),
-      '--loop=graph: agent ddpg has no in-graph loop; use --loop=python')
-  assert not os.path.exists(logdir)
-
-
 # A small DDPG (and TD3) configuration on Pendulum: training starts after
 # 200 steps; episodes last 200 steps and pay negative rewards.
 SMALL_DDPG = ['--env=Pendulum-v1', '--actor_hidden_sizes=16,16',
@@ -319,9 +307,9 @@ def test_a_summary_waiting_for_training_does_not_shorten_runs(
     config = off_policy.LoopConfig(
         num_steps=400, learning_starts=300, eval_every=0, eval_episodes=1,
         summary_every=100, checkpoint_every=10**6, progress_every_s=1e6)
-    result = graph_loop.GraphLoop(
-        agent, env, eval_env, str(tmp_path), config,
-        {'agent': 'dqn', 'env': 'CartPole-v1'}, steps_per_run=100).run()
+    stepping = graph_loop.GraphLoop(agent, env, config, steps_per_run=100)
+    result = run_lib.Run(agent, eval_env, str(tmp_path), config,
+                         {'agent': 'dqn', 'env': 'CartPole-v1'}).train(stepping)
   assert result['steps'] == 400
   assert iterations == [50] * 4
 

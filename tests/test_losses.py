@@ -27,7 +27,7 @@ def test_q_learning_target(sess):
   # = [3.5, 1].
   next_q = _const([[1., 5.], [-2., -3.]])
   target = losses.q_learning_target(
-      _const([1., 2.]), _const([0., 0.]), next_q, 0.5)
+      _const([1., 2.]), _const([1., 1.]), next_q, 0.5)
   np.testing.assert_allclose(sess.run(target), [3.5, 1.])
   assert tf.gradients(target, next_q) == [None]  # Gradient-stopped.
 
@@ -35,39 +35,48 @@ def test_q_learning_target(sess):
 def test_double_q_target(sess):
   # Online argmax per row: [1, 0, 2] -> 2, [5, 4, 3] -> 0, [0, 9, 1] -> 1.
   # Target values there: [30, 40, 80]. gamma = 0.9, r = [0, 1, 2] and the
-  # third transition is terminal: y = [0 + 27, 1 + 36, 2] = [27, 37, 2].
+  # third transition is terminal (discount 0): y = [0 + 27, 1 + 36, 2]
+  # = [27, 37, 2].
   # (Plain max over the target row would give [27, 1 + 54, 2].)
   online = _const([[1., 0., 2.], [5., 4., 3.], [0., 9., 1.]])
   target_q = _const([[10., 20., 30.], [40., 50., 60.], [70., 80., 90.]])
   target = losses.double_q_target(
-      _const([0., 1., 2.]), tf.constant([False, False, True]), online,
-      target_q, 0.9)
+      _const([0., 1., 2.]), _const([1., 1., 0.]), online, target_q, 0.9)
   assert target.shape.as_list() == [3]
   np.testing.assert_allclose(sess.run(target), [27., 37., 2.], rtol=1e-6)
   assert tf.gradients(target, [online, target_q]) == [None, None]
 
 
-def test_ddpg_target(sess):
+def test_one_step_target(sess):
   # y = [1 + 0.99 * 0 (terminal), -1 + 0.99 * 4] = [1, 2.96].
-  target = losses.ddpg_target(
-      _const([1., -1.]), tf.constant([True, False]), _const([10., 4.]), 0.99)
+  target = losses.one_step_target(
+      _const([1., -1.]), _const([0., 1.]), _const([10., 4.]), 0.99)
   np.testing.assert_allclose(sess.run(target), [1., 2.96], rtol=1e-6)
+
+
+def test_one_step_target_of_an_n_step_discount(sess):
+  # A 3-step transition with gamma = 0.9 stores d = 0.9^2 = 0.81:
+  # y = 1 + 0.9 * 0.81 * 10 = 1 + 7.29 = 8.29.
+  target = losses.one_step_target(
+      _const([1.]), _const([0.81]), _const([10.]), 0.9)
+  np.testing.assert_allclose(sess.run(target), [8.29], rtol=1e-6)
 
 
 def test_clipped_double_q_target(sess):
   # min over the critics (rows) = [2, -3]; y = [1 + 0.9 * 2, 0 + 0] (the
   # second is terminal) = [2.8, 0].
   target = losses.clipped_double_q_target(
-      _const([1., 0.]), _const([0., 1.]), _const([[2., 5.], [4., -3.]]), 0.9)
+      _const([1., 0.]), _const([1., 0.]), _const([[2., 5.], [4., -3.]]), 0.9)
   np.testing.assert_allclose(sess.run(target), [2.8, 0.], rtol=1e-6)
 
 
-def test_clipped_double_q_target_of_one_critic_is_the_ddpg_target(sess):
-  reward, done, next_q = _const([1., -1.]), _const([1., 0.]), _const([10., 4.])
+def test_clipped_double_q_target_of_one_critic_is_the_one_step_target(sess):
+  reward, discount = _const([1., -1.]), _const([0., 1.])
+  next_q = _const([10., 4.])
   np.testing.assert_allclose(
-      *sess.run([losses.clipped_double_q_target(reward, done, next_q[None],
+      *sess.run([losses.clipped_double_q_target(reward, discount, next_q[None],
                                                 0.99),
-                 losses.ddpg_target(reward, done, next_q, 0.99)]))
+                 losses.one_step_target(reward, discount, next_q, 0.99)]))
 
 
 def test_smoothed_target_action(sess):
@@ -91,7 +100,10 @@ def test_td_loss_mse(sess):
   # td = target - q = [1, -2]; 0.5 * td^2 = [0.5, 2]; mean = 1.25.
   # d loss / d q = mean of -td per sample = [-1, 2] / 2 = [-0.5, 1].
   q = _const([1., 2.])
-  loss, td = losses.td_loss(q, _const([2., 0.]))
+  result = losses.td_loss(q, _const([2., 0.]))
+  assert isinstance(result, losses.TDLoss)
+  loss, td = result
+  assert result.loss is loss and result.td is td
   got_loss, got_td, grad = sess.run([loss, td, tf.gradients(loss, q)[0]])
   np.testing.assert_allclose(got_loss, 1.25)
   np.testing.assert_allclose(got_td, [1., -2.])
@@ -154,8 +166,11 @@ def test_actor_critic_loss(sess):
   # entropy = -(0.25 ln 0.25 + 0.75 ln 0.75) = 0.3465736 + 0.2157616
   # = 0.5623351; total = 0.5753641 + 0.5 * 4 - 0.01 * 0.5623351 = 2.5697407.
   values = _const([1.])
-  total, terms = losses.actor_critic_loss(
+  result = losses.actor_critic_loss(
       _const([[0., LN3]]), values, _const([1], tf.int32), _const([3.]))
+  assert isinstance(result, losses.ActorCriticLoss)
+  total, terms = result
+  assert result.total is total and result.terms is terms
   got_total, got = sess.run([total, terms])
   np.testing.assert_allclose(got['policy'], 0.5753641, rtol=1e-6)
   np.testing.assert_allclose(got['value'], 4., rtol=1e-6)
@@ -244,7 +259,7 @@ def test_bad_inputs_raise(graph):
     losses.td_loss(tf.zeros([2]), tf.zeros([2]), weights=tf.zeros([2, 1]))
   with pytest.raises(ValueError, match='action must have rank 1'):
     losses.action_values(tf.zeros([2, 3]), tf.zeros([2, 1], tf.int32))
-  with pytest.raises(ValueError, match='reward and done'):
+  with pytest.raises(ValueError, match='reward and discount'):
     losses.q_learning_target(tf.zeros([2]), tf.zeros([3]), tf.zeros([2, 4]),
                              0.9)
   with pytest.raises(ValueError, match='next_q_online and next_q_target'):
@@ -285,7 +300,7 @@ def test_erratum_terminal_target_keeps_reward(sess):
   # Seed 000 `tf.where(done, zeros, target)` sets terminal targets to 0; the
   # terminal target is the reward: y = [1 + 0.5 * 5, 2] = [3.5, 2].
   target = losses.q_learning_target(
-      _const([1., 2.]), tf.constant([False, True]),
+      _const([1., 2.]), _const([1., 0.]),
       _const([[1., 5.], [-2., -3.]]), 0.5)
   np.testing.assert_allclose(sess.run(target), [3.5, 2.])
 
@@ -296,17 +311,17 @@ def test_erratum_double_q_gathers_per_sample(sess):
   # each sample's own argmax action: [Q_T[0, 1], Q_T[1, 0]] = [2, 3];
   # gamma = 1, r = 0 -> y = [2, 3].
   target = losses.double_q_target(
-      _const([0., 0.]), _const([0., 0.]), _const([[0., 1.], [1., 0.]]),
+      _const([0., 0.]), _const([1., 1.]), _const([[0., 1.], [1., 0.]]),
       _const([[1., 2.], [3., 4.]]), 1.)
   assert target.shape.as_list() == [2]
   np.testing.assert_allclose(sess.run(target), [2., 3.])
 
 
-def test_erratum_ddpg_target_terminal_keeps_reward(sess):
+def test_erratum_one_step_target_terminal_keeps_reward(sess):
   # Seed 000 (DPG section) zeroes terminal targets with `tf.where(done, 0,
   # target)`; y = [5 (terminal), 5 + 0.5 * 2 = 6].
-  target = losses.ddpg_target(
-      _const([5., 5.]), tf.constant([True, False]), _const([100., 2.]), 0.5)
+  target = losses.one_step_target(
+      _const([5., 5.]), _const([0., 1.]), _const([100., 2.]), 0.5)
   np.testing.assert_allclose(sess.run(target), [5., 6.])
 
 

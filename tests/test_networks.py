@@ -5,6 +5,7 @@ import sys
 import numpy as np
 import pytest
 
+from graphrl import gru
 from graphrl import networks
 from graphrl.compat import tf
 
@@ -16,6 +17,19 @@ def _shapes(scope):
 
 def _op_output(name):
   return tf.get_default_graph().get_operation_by_name(name).outputs[0]
+
+
+def _a3c_gru(frames, initial_state, resets, name):
+  """A2C's network 'a3c' with torso 'gru', as `A2CAgent._forward_rollout`
+  builds it: `networks.a3c_torso` on every frame of [B, T, H, W, C], then
+  `gru.gru_sequence` over T. Returns ([B, T, 256], the final state [B, 256])."""
+  batch = frames.shape.as_list()[0]
+  with tf.variable_scope(name, reuse=tf.AUTO_REUSE):
+    features = networks.a3c_torso(
+        tf.reshape(frames, [-1] + frames.shape.as_list()[2:]), 'torso')
+    features = tf.reshape(features, [batch, -1, features.shape[-1]])
+    return gru.gru_sequence(
+        features, initial_state, resets, networks.A3C_UNITS)
 
 
 def test_mlp_hand_set_weights(sess):
@@ -149,18 +163,17 @@ def test_a3c_torso_shapes(graph):
       'fc/weights': [2592, 256], 'fc/biases': [256]}
 
 
-def test_a3c_recurrent_torso_shapes_and_sharing(graph):
+def test_a3c_gru_shapes_and_sharing(graph):
   del graph
   frames = tf.zeros([2, 5, 84, 84, 1], tf.uint8)
-  features, state = networks.a3c_recurrent_torso(
+  features, state = _a3c_gru(
       frames, tf.zeros([2, 256]), tf.zeros([2, 5], tf.bool), 'rnn')
   assert features.shape.as_list() == [2, 5, 256]
   assert state.shape.as_list() == [2, 256]
   count = len(tf.trainable_variables())
   # Torso: 3 layers * (weights, biases); GRU: 2 * (weights, biases).
   assert count == 10
-  networks.a3c_recurrent_torso(
-      frames[:, :1], state, tf.zeros([2, 1], tf.bool), 'rnn')
+  _a3c_gru(frames[:, :1], state, tf.zeros([2, 1], tf.bool), 'rnn')
   assert len(tf.trainable_variables()) == count
 
 
@@ -294,9 +307,9 @@ def test_erratum_a3c_gru_batch_items_are_independent(sess):
   # batch item is its own sequence: item 1 alone gives the same features.
   rng = np.random.RandomState(0)
   frames = rng.randint(0, 256, [2, 1, 84, 84, 1]).astype(np.uint8)
-  both, _ = networks.a3c_recurrent_torso(
+  both, _ = _a3c_gru(
       tf.constant(frames), tf.zeros([2, 256]), tf.ones([2, 1], tf.bool), 'r')
-  alone, _ = networks.a3c_recurrent_torso(
+  alone, _ = _a3c_gru(
       tf.constant(frames[1:]), tf.zeros([1, 256]), tf.ones([1, 1], tf.bool),
       'r')
   sess.run(tf.global_variables_initializer())
@@ -312,11 +325,9 @@ def test_erratum_a3c_gru_resets_at_episode_start(sess):
   rng = np.random.RandomState(1)
   frames = tf.constant(rng.randint(0, 256, [1, 2, 84, 84, 1]), tf.uint8)
   state = tf.ones([1, 256])
-  reset, _ = networks.a3c_recurrent_torso(
-      frames, state, tf.constant([[False, True]]), 'r')
-  carried, _ = networks.a3c_recurrent_torso(
-      frames, state, tf.constant([[False, False]]), 'r')
-  fresh, _ = networks.a3c_recurrent_torso(
+  reset, _ = _a3c_gru(frames, state, tf.constant([[False, True]]), 'r')
+  carried, _ = _a3c_gru(frames, state, tf.constant([[False, False]]), 'r')
+  fresh, _ = _a3c_gru(
       frames[:, 1:], tf.zeros([1, 256]), tf.constant([[False]]), 'r')
   sess.run(tf.global_variables_initializer())
   got_reset, got_carried, got_fresh = sess.run([reset, carried, fresh])

@@ -16,6 +16,7 @@ from graphrl.envs import time_step as ts
 from graphrl.training import cli
 from graphrl.training import episode_log
 from graphrl.training import on_policy
+from graphrl.training import run as run_lib
 from toy_envs import Corridor
 from toy_envs import CORRIDOR_LENGTH
 
@@ -67,9 +68,10 @@ def _run(logdir, kind, env, eval_env, agent_config=None, **loop):
     config = dict(num_steps=10, eval_every=0, eval_episodes=1,
                   checkpoint_every=10**6, progress_every_s=1e6)
     config.update(loop)
-    return on_policy.OnPolicyLoop(
-        agent, env, eval_env, str(logdir), on_policy.LoopConfig(**config),
-        {'agent': kind, 'env': 'test'}).run()
+    config = on_policy.LoopConfig(**config)
+    stepping = on_policy.OnPolicyLoop(agent, env, config)
+    return run_lib.Run(agent, eval_env, str(logdir), config,
+                       {'agent': kind, 'env': 'test'}).train(stepping)
 
 
 def _fixed_length_eval_env():
@@ -169,8 +171,7 @@ def test_env_batch_must_match_num_envs(tmp_path, graph):
   agent = _agent('a2c', envs.BatchedPyEnvironment([FixedLength(2)] * 2))
   with pytest.raises(ValueError, match='num_envs=2 environments; got a '
                      'batch of 1'):
-    on_policy.OnPolicyLoop(agent, env, env, str(tmp_path),
-                           on_policy.LoopConfig(), {'agent': 'a2c', 'env': 'x'})
+    on_policy.OnPolicyLoop(agent, env, on_policy.LoopConfig())
 
 
 @pytest.mark.parametrize('kind', ['reinforce', 'a2c'])
@@ -189,11 +190,11 @@ def test_cartpole_smoke(tmp_path, kind):
     else:
       agent = a2c.A2CAgent(env.observation_spec(), env.action_spec(),
                            a2c.A2CConfig())
-    result = on_policy.OnPolicyLoop(
-        agent, env, eval_env, str(tmp_path),
-        on_policy.LoopConfig(num_steps=3000, eval_every=1000,
-                             eval_episodes=1, progress_every_s=1e6),
-        {'agent': kind, 'env': 'CartPole-v1'}).run()
+    config = on_policy.LoopConfig(num_steps=3000, eval_every=1000,
+                                  eval_episodes=1, progress_every_s=1e6)
+    stepping = on_policy.OnPolicyLoop(agent, env, config)
+    result = run_lib.Run(agent, eval_env, str(tmp_path), config,
+                         {'agent': kind, 'env': 'CartPole-v1'}).train(stepping)
   assert result['steps'] >= 3000 and result['episodes'] > 0
   assert len(episode_log.read_episodes(str(tmp_path))) == result['episodes']
 

@@ -39,7 +39,8 @@ CASES = [(name, int(seed)) for name in sorted(RUNS)
                          ids=['%s-seed%d' % case for case in CASES])
 def test_solves_within_the_recorded_band(tmp_path, name, seed):
   run = RUNS[name]
-  recorded, here = (_cpu(run['machine']), _cpu(reference_runs.machine()))
+  recorded, here = (reference_runs.cpu_model(run['machine']),
+                    reference_runs.cpu_model(reference_runs.machine()))
   if recorded != here:
     pytest.skip('%s was recorded on %s, this CPU is %s' % (
         name, recorded, here))
@@ -55,11 +56,6 @@ def test_solves_within_the_recorded_band(tmp_path, name, seed):
   assert solved is not None, '%s seed %d never reached %s' % (
       name, seed, run['threshold'])
   assert low <= solved['step'] <= high, (solved, run['seeds'][str(seed)])
-
-
-def _cpu(machine):
-  """The CPU model of a `reference_runs.machine()` line."""
-  return machine.split(',')[0].strip()
 
 
 if __name__ == '__main__':

@@ -123,6 +123,7 @@ class A2CAgent(reinforce.ReinforceAgent):
                    buffer's first step
     eval_state:    float [B, gru_units] local variable of greedy_action
     eval_reset:    empties eval_state: the next greedy_action starts at zeros
+                   (acts_with_state)
   """
 
   episodic = False
@@ -154,8 +155,13 @@ class A2CAgent(reinforce.ReinforceAgent):
       if config.torso == 'gru':
         self._build_recurrent_state()
       with tf.control_dependencies([self.train]):
-        logits, _ = self._evaluate(self.observ)
+        logits, _ = self._forward(self.observ)
         self.act_after_train = self._sample(logits, self.step_type)
+
+  @property
+  def acts_with_state(self):
+    """With the GRU torso: greedy acting carries its state."""
+    return self.config.torso == 'gru'
 
   def _slots(self):
     return self.config.n_steps
@@ -179,7 +185,7 @@ class A2CAgent(reinforce.ReinforceAgent):
       return tf.get_variable(name, initializer=tf.zeros(shape),
                              trainable=False, use_resource=True)
 
-  def _evaluate(self, observ):
+  def _forward(self, observ):
     """Logits [N, A] and V(s) [N]; a GRU torso steps the N env states.
 
     The GRU's h_t = GRU(x_t, (1 - first_t) * h_{t-1}) is written to `state`
@@ -202,10 +208,10 @@ class A2CAgent(reinforce.ReinforceAgent):
     with tf.control_dependencies([state.assign(new_state)]):
       return tf.identity(logits), values
 
-  def _evaluate_rollout(self, observ, step_type):
+  def _forward_rollout(self, observ, step_type):
     """Logits [N, T, A], values [N, T]; a GRU unrolls from rollout_start."""
     if self.config.torso == 'mlp':
-      return super()._evaluate_rollout(observ, step_type)
+      return super()._forward_rollout(observ, step_type)
     n = self.config.num_envs
     features = self._features(tf.reshape(observ, [-1] + self._obs_shape))
     features = tf.reshape(features, [n, -1, features.shape[-1]])

@@ -53,6 +53,7 @@ from graphrl import losses
 from graphrl import networks
 from graphrl import replay
 from graphrl import targets
+from graphrl.agents import agent as agent_lib
 from graphrl.agents import transitions
 from graphrl.compat import tf
 
@@ -160,16 +161,16 @@ class TD3Config(DDPGConfig):
   policy_delay: int = 2
 
 
-class DDPGAgent:
+class DDPGAgent(agent_lib.OffPolicyAgent):
   """Builds the DDPG or TD3 graph in the default graph, under scope 'ddpg'.
 
-  Tensors and ops (for a batch of B observations, U action dimensions):
-    observ:         placeholder [B, S] of the acting observations
+  An `OffPolicyAgent` (`graphrl.agents.agent`), for B observations [B, S]
+  and U action dimensions:
     explore_action: float32 [B, U], mu(s) plus noise, clipped to the
                     bounds; counts B env steps (B = num_envs with OU noise)
     greedy_action:  float32 [B, U], mu(s)
-    episode_start:  resets the OU noise (run after each env reset); None
-                    for Gaussian noise
+    episode_start:  with OU noise (explores_with_state), resets the noise
+                    (run after each env reset)
     store:          appends one transition fed through `transition`; None
                     unless num_envs is 1
     train:          one train step on a sampled batch, after the store
@@ -177,9 +178,6 @@ class DDPGAgent:
   make the same ops on other tensors, e.g. in the in-graph loop
   (`graphrl.training.graph_loop`) on N = num_envs environments.
   """
-
-  eval_reset = None  # Greedy actions keep no state.
-  sync_target = None  # Set by the first train_step.
 
   def __init__(self, observation_spec, action_spec, config):
     """Builds the graph.
@@ -208,8 +206,8 @@ class DDPGAgent:
     self._low, self._high = _bounds(action_spec)
     self._half_range = (self._high - self._low) / 2.
     # Set by the first train_step: the EMA target's first graph and update,
-    # or the target networks' variables.
-    self._ema, self._target_vars = None, None
+    # or the target networks' variables, and the op syncing the targets.
+    self._ema, self._target_vars, self.sync_target = None, None, None
     with tf.variable_scope('ddpg') as self._scope:
       self.env_steps, self.train_steps = transitions.counters()
       self._critic_optimizer = tf.train.AdamOptimizer(
@@ -226,8 +224,8 @@ class DDPGAgent:
             [config.num_envs, len(self._low)], theta=config.ou_theta,
             sigma=config.noise_stddev, name='ou_noise')
       self.explore_action = self.explore(self.observ)
-      self.episode_start = (None if self.noise is None
-                            else self.start_episodes())
+      if self.explores_with_state:
+        self.episode_start = self.start_episodes()
       self.transition = transitions.placeholders(
           observation_spec, tf.float32, action_spec.shape)
       self.buffer = replay.ReplayBuffer(
@@ -280,6 +278,11 @@ class DDPGAgent:
                          lambda: uniform, lambda: action)
       return transitions.counting(action, self.env_steps)
 
+  @property
+  def explores_with_state(self):
+    """With OU noise: its state runs through an episode."""
+    return self.noise is not None
+
   def start_episodes(self, started=None):
     """The op run after environments were reset: their OU noise restarts.
 
@@ -322,7 +325,7 @@ class DDPGAgent:
       next_q_targets, sync_target, update_target = self._target_network(
           next_observ, actor_vars + critic_vars)
       target = losses.clipped_double_q_target(
-          reward, 1. - discount, next_q_targets, c.gamma)
+          reward, discount, next_q_targets, c.gamma)
       critic_loss = tf.add_n([losses.td_loss(q, target, kind='mse')[0]
                               for q in qs])
       if c.critic_l2:
@@ -354,7 +357,8 @@ class DDPGAgent:
         self.sync_target = sync_target
       scalars = {'train/mean_q': tf.reduce_mean(qs[0]),
                  'train/actor_loss': actor_loss}
-      return tf.group(apply, count, later), critic_loss, scalars
+      return agent_lib.TrainStep(tf.group(apply, count, later), critic_loss,
+                                 scalars)
 
   def _target_action(self, next_observ, actor_name):
     """a' [B, U]: mu_T(s') of actor `actor_name`, smoothed when configured."""

@@ -60,6 +60,7 @@ from graphrl import prioritized_frame_replay
 from graphrl import replay
 from graphrl import schedules
 from graphrl import targets
+from graphrl.agents import agent as agent_lib
 from graphrl.agents import transitions
 from graphrl.compat import tf
 
@@ -155,25 +156,20 @@ class DQNConfig:
         raise ValueError(message)
 
 
-class DQNAgent:
+class DQNAgent(agent_lib.OffPolicyAgent):
   """Builds the DQN graph in the default graph, under variable scope 'dqn'.
 
-  Tensors and ops (for a batch of B observations):
-    observ:         placeholder [B, *obs_shape] of the acting observations
+  An `OffPolicyAgent` (`graphrl.agents.agent`), for B observations:
     explore_action: int64 [B], epsilon-greedy; counts B env steps
     greedy_action:  int64 [B], argmax_a Q(s, a)
     store:          appends one transition fed through `transition`; None
                     unless num_envs is 1
     train:          one gradient step on a sampled batch, after the store
-    episode_start:  None: nothing to do at an episode start
-  The builders `explore`, `store_batch` and `train_step` make the same ops
-  on other tensors, e.g. in the in-graph loop (`graphrl.training.graph_loop`)
-  on N = num_envs environments.
+  Exploring and greedy acting keep no state. The builders `explore`,
+  `store_batch` and `train_step` make the same ops on other tensors, e.g.
+  in the in-graph loop (`graphrl.training.graph_loop`) on N = num_envs
+  environments.
   """
-
-  episode_start = None
-  eval_reset = None
-  sync_target = None  # Set by the first train_step.
 
   def __init__(self, observation_spec, action_spec, config):
     """Builds the graph.
@@ -197,8 +193,8 @@ class DQNAgent:
     self.config = config
     self.num_actions = int(action_spec.maximum) - int(action_spec.minimum) + 1
     # Set by the first train_step: the EMA target's first graph and update,
-    # or the target network's variables.
-    self._ema, self._target_vars = None, None
+    # or the target network's variables, and the op syncing the target.
+    self._ema, self._target_vars, self.sync_target = None, None, None
     with tf.variable_scope('dqn') as self._scope:
       self.env_steps, self.train_steps = transitions.counters()
       if config.optimizer == 'rmsprop':
@@ -321,13 +317,12 @@ class DQNAgent:
       next_q_online = self.q_values(next_observ)
       next_q_target, sync_target, update_target = self._target_network(
           next_observ, next_q_online)
-      done = 1.0 - discount
       if c.double_q:
         target = losses.double_q_target(
-            reward, done, next_q_online, next_q_target, c.gamma)
+            reward, discount, next_q_online, next_q_target, c.gamma)
       else:
         target = losses.q_learning_target(
-            reward, done, next_q_target, c.gamma)
+            reward, discount, next_q_target, c.gamma)
       loss, td = losses.td_loss(q_sa, target, kind=c.loss, weights=weights)
       online_vars = networks.get_variables('dqn/q')
       optimizer = self._optimizer
@@ -346,7 +341,8 @@ class DQNAgent:
         self.sync_target = sync_target
       scalars = {'train/mean_q': tf.reduce_mean(q_sa),
                  'train/epsilon': self._schedule()}
-      return tf.group(apply, count, *later), loss, scalars
+      return agent_lib.TrainStep(tf.group(apply, count, *later), loss,
+                                 scalars)
 
   def _target_network(self, next_observ, next_q_online):
     """Returns Q_T(s', .), the op syncing Q_T to Q, and the update.

@@ -1,6 +1,7 @@
-"""The agents the binaries know: name -> config class, agent class, loop.
+"""The agents the binaries know: name -> config class, agent class.
 
-`graphrl.train` builds one flag per hyperparameter of these configs and
+`graphrl.train` builds one flag per hyperparameter of these configs (and
+picks the loops by the agent's kind, `graphrl.training.loops`);
 `graphrl.evaluate` rebuilds an agent from the config stored with its run.
 """
 
@@ -11,31 +12,15 @@ from graphrl.agents import a2c
 from graphrl.agents import ddpg
 from graphrl.agents import dqn
 from graphrl.agents import reinforce
-from graphrl.training import graph_loop
-from graphrl.training import off_policy
-from graphrl.training import on_policy
 
-# loop: the Python loop's class; graph_loop: the in-graph loop's, or None.
-AgentSpec = collections.namedtuple(
-    'AgentSpec',
-    ['config', 'agent', 'loop', 'loop_config', 'batched', 'graph_loop'])
+AgentSpec = collections.namedtuple('AgentSpec', ['config', 'agent'])
 
 AGENTS = {
-    'dqn': AgentSpec(dqn.DQNConfig, dqn.DQNAgent, off_policy.OffPolicyLoop,
-                     off_policy.LoopConfig, batched=False,
-                     graph_loop=graph_loop.GraphLoop),
-    'ddpg': AgentSpec(ddpg.DDPGConfig, ddpg.DDPGAgent, off_policy.OffPolicyLoop,
-                      off_policy.LoopConfig, batched=False,
-                      graph_loop=graph_loop.GraphLoop),
-    'td3': AgentSpec(ddpg.TD3Config, ddpg.DDPGAgent, off_policy.OffPolicyLoop,
-                     off_policy.LoopConfig, batched=False,
-                     graph_loop=graph_loop.GraphLoop),
-    'reinforce': AgentSpec(reinforce.ReinforceConfig, reinforce.ReinforceAgent,
-                           on_policy.OnPolicyLoop, on_policy.LoopConfig,
-                           batched=True, graph_loop=graph_loop.GraphLoop),
-    'a2c': AgentSpec(a2c.A2CConfig, a2c.A2CAgent, on_policy.OnPolicyLoop,
-                     on_policy.LoopConfig, batched=True,
-                     graph_loop=graph_loop.GraphLoop),
+    'dqn': AgentSpec(dqn.DQNConfig, dqn.DQNAgent),
+    'ddpg': AgentSpec(ddpg.DDPGConfig, ddpg.DDPGAgent),
+    'td3': AgentSpec(ddpg.TD3Config, ddpg.DDPGAgent),
+    'reinforce': AgentSpec(reinforce.ReinforceConfig, reinforce.ReinforceAgent),
+    'a2c': AgentSpec(a2c.A2CConfig, a2c.A2CAgent),
 }
 
 # Config fields the binaries derive instead of taking them as flags:

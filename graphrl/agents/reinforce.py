@@ -33,7 +33,7 @@ Ops that share state run in a fixed order within one `Session.run`: store
 -> gather -> gradients (GATE_GRAPH) -> apply -> clear, so seeded runs are
 reproducible. `A2CAgent` (`graphrl.agents.a2c`) reuses this graph with a
 shared critic, n-step returns and a recurrent torso through the
-`_evaluate`, `_evaluate_rollout`, `_mask` and `_loss` hooks.
+`_forward`, `_forward_rollout`, `_mask` and `_loss` hooks.
 """
 
 import dataclasses
@@ -43,6 +43,8 @@ import numpy as np
 from graphrl import losses
 from graphrl import networks
 from graphrl import replay
+from graphrl.agents import agent as agent_lib
+from graphrl.agents import transitions
 from graphrl.compat import tf
 from graphrl.envs import time_step as ts
 
@@ -100,18 +102,15 @@ class ReinforceConfig:
     ])
 
 
-class ReinforceAgent:
+class ReinforceAgent(agent_lib.OnPolicyAgent):
   """Builds the REINFORCE graph in the default graph, under scope 'reinforce'.
 
-  Tensors and ops (B observations; N = num_envs, the batch the loop steps):
-    observ:         placeholder [B, *obs_shape], the current observations
-    step_type:      placeholder int32 [B], their step types (explore only)
+  An `OnPolicyAgent` (`graphrl.agents.agent`; B observations, N = num_envs
+  the batch the loop steps):
     logits:         [B, A], logits of pi(.|observ) that explore_action
                     samples from
     explore_action: int64 [B], sampled from pi; counts the env steps
     greedy_action:  int64 [B], argmax_a pi(a|s)
-    eval_reset:     None; a recurrent agent's op that zeroes its evaluation
-                    state before greedy episodes on a fresh batch
     transition:     placeholders of the previous batched step: observ
                     [N, ...], action [N], and the reward [N], discount [N]
                     of the step into `observ`, and the step type [N]
@@ -164,10 +163,7 @@ class ReinforceAgent:
     obs_dtype = tf.as_dtype(observation_spec.dtype)
     n = config.num_envs
     with tf.variable_scope(self._scope) as self._variable_scope:
-      self.env_steps = tf.Variable(
-          0, dtype=tf.int64, trainable=False, name='env_steps')
-      self.train_steps = tf.Variable(
-          0, dtype=tf.int64, trainable=False, name='train_steps')
+      self.env_steps, self.train_steps = transitions.counters()
       self.observ = tf.placeholder(
           obs_dtype, [None] + self._obs_shape, 'observ')
       self.step_type = tf.placeholder(tf.int32, [None], 'step_type')
@@ -177,7 +173,7 @@ class ReinforceAgent:
           tf.placeholder(tf.float32, [n], 'reward'),
           tf.placeholder(tf.float32, [n], 'discount'),
           tf.placeholder(tf.int32, [n], 'prev_step_type'))
-      self.logits, values = self._evaluate(self.observ)
+      self.logits, values = self._forward(self.observ)
       self.greedy_action = tf.argmax(self.logits, axis=1)
       self.explore_action = self._sample(self.logits, self.step_type)
       self._optimizer = self._make_optimizer()
@@ -188,7 +184,6 @@ class ReinforceAgent:
       (self.train, self.loss, self.scalars,
        self.rollout_logits) = self._train_graph(after=[self.store])
       self.sync_target = tf.no_op()
-      self.eval_reset = None  # Overridden by a recurrent torso.
 
   def _slots(self):
     """Steps the buffer holds per environment."""
@@ -199,22 +194,23 @@ class ReinforceAgent:
     size = int(np.prod(self._obs_shape))
     return tf.reshape(tf.cast(observ, tf.float32), [-1, size])
 
-  def _evaluate(self, observ):
-    """Policy logits [B, A] and values V(s) [B] (0 without a baseline)."""
+  def _forward(self, observ):
+    """The network's policy logits [B, A] and values V(s) [B] (0 without a
+    baseline) of observations [B, ...]."""
     c, flat = self.config, self._flat_observ(observ)
     logits = networks.mlp(flat, c.hidden_sizes, self.num_actions, 'policy')
     if not c.baseline:
       return logits, tf.zeros_like(logits[:, 0])
     return logits, networks.mlp(flat, c.hidden_sizes, 1, 'value')[:, 0]
 
-  def _evaluate_rollout(self, observ, step_type):
+  def _forward_rollout(self, observ, step_type):
     """Logits [N, T, A] and values [N, T] of the gathered steps [N, T, ...].
 
-    Each step is evaluated on its own; `step_type` [N, T] is there for
-    recurrent torsos.
+    Each step goes through the network on its own; `step_type` [N, T] is
+    there for recurrent torsos.
     """
     del step_type
-    logits, values = self._evaluate(
+    logits, values = self._forward(
         tf.reshape(observ, [-1] + self._obs_shape))
     rows = [self.config.num_envs, -1]
     return (tf.reshape(logits, rows + [self.num_actions]),
@@ -228,12 +224,12 @@ class ReinforceAgent:
     torso only: a recurrent one reads the `step_type` placeholder.
     """
     with tf.variable_scope(self._variable_scope):
-      return self._sample(self._evaluate(observ)[0], step_type)
+      return self._sample(self._forward(observ)[0], step_type)
 
   def value(self, observ):
     """V(s) [N] for observations [N, ...] (0 without a baseline)."""
     with tf.variable_scope(self._variable_scope):
-      return self._evaluate(observ)[1]
+      return self._forward(observ)[1]
 
   def _sample(self, logits, step_type):
     """a ~ softmax(logits) [B]; counts the non-LAST members as env steps."""
@@ -273,6 +269,11 @@ class ReinforceAgent:
       with tf.control_dependencies([not_full]):
         return self.buffer.append_batch(items)
 
+  def rollout_full(self):
+    """bool []: the buffer holds `rollout_length` steps of every env."""
+    return tf.equal(self.buffer.size(),
+                    self.config.num_envs * self.rollout_length)
+
   def train_step(self):
     """Builds a gradient step on the buffer, then clears it.
 
@@ -280,10 +281,10 @@ class ReinforceAgent:
     variables of the first call.
 
     Returns:
-      (train_op, loss, scalars), scalars a dict of tensors for TensorBoard.
+      A `TrainStep`.
     """
     with tf.variable_scope(self._variable_scope):
-      return self._train_graph(after=())[:3]
+      return agent_lib.TrainStep(*self._train_graph(after=())[:3])
 
   def _train_graph(self, after):
     """Gathers the buffer after the ops `after`, trains on it, clears it.
@@ -295,7 +296,7 @@ class ReinforceAgent:
     with tf.control_dependencies(after):
       (observ, action, reward, discount, step_type, next_step_type,
        next_value) = self.buffer.gather_all()
-    rollout_logits, values = self._evaluate_rollout(observ, step_type)
+    rollout_logits, values = self._forward_rollout(observ, step_type)
     lasts = tf.equal(next_step_type, int(ts.StepType.LAST))
     returns = losses.bootstrapped_returns(
         reward, discount, lasts, next_value, c.gamma)

@@ -12,6 +12,8 @@ from graphrl.envs.batched import BatchedPyEnvironment
 from graphrl.envs.gym_suite import GymWrapper
 from graphrl.envs.gym_suite import is_atari
 from graphrl.envs.gym_suite import load
+from graphrl.envs.gym_suite import resolve_id
+from graphrl.envs.gym_suite import time_limit
 from graphrl.envs.gym_suite import UnknownEnvironmentError
 from graphrl.envs.loading import make
 from graphrl.envs.masked import MaskObservation

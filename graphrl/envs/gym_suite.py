@@ -81,6 +81,12 @@ def is_atari(env_id):
   return isinstance(entry_point, str) and entry_point.startswith('ale_py')
 
 
+def time_limit(env_id):
+  """The registered time limit (steps) of `env_id`, any id `resolve_id`
+  takes, or None."""
+  return gym.spec(resolve_id(env_id)).max_episode_steps
+
+
 class GymWrapper(py_environment.PyEnvironment):
   """A gymnasium environment behind the `PyEnvironment` API.
 

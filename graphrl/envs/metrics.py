@@ -2,6 +2,11 @@
 
 Pass them to a driver as observers. A boundary trajectory (LAST -> FIRST)
 is not a transition: it adds no step, reward or length.
+
+For the TF-Agents-style driver API of lecture seed 001 (`graphrl.drivers`)
+alone, as TF-Agents' metric observers: the training binaries
+(`graphrl.train`, `graphrl.evaluate`, scripts/) keep their own episode
+records (`graphrl.training.episode_log`) and do not use this module.
 """
 
 import abc

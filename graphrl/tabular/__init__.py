@@ -2,6 +2,9 @@
 
 Value learning, Q-learning and the epsilon-greedy bandit keep their tables in
 non-trainable variables; `train_*` run them in a `tf.Session`.
+
+This package exists for the lectures' API alone: the training binaries
+(`graphrl.train`, `graphrl.evaluate`, scripts/) do not use it.
 """
 
 from graphrl.tabular.bandit import EpsilonGreedyBandit

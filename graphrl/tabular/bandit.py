@@ -9,6 +9,8 @@ and pulls argmax_a Q(a) with probability 1 - epsilon, a uniformly random arm
 otherwise: it explores at rate epsilon and exploits otherwise, the lecture's
 exploration-exploitation trade-off. With the greedy arm optimal, a fraction
 1 - epsilon + epsilon / K of the pulls is optimal.
+
+For seed 003's API alone: the training binaries do not use this module.
 """
 
 import numpy as np

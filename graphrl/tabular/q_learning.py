@@ -7,6 +7,8 @@ with discount 0 when s' is terminal, so max_a' Q(terminal, a') counts as 0.
 It acts epsilon-greedily on Q(s, .) and, unlike value learning, needs no
 model. The lecture's update has no gamma (it is gamma = 1) and bootstraps
 from terminal states; see the tests' errata.
+
+For seed 000's API alone: the training binaries do not use this module.
 """
 
 from graphrl.compat import tf

@@ -17,6 +17,9 @@ Value learning learns V with v(s') = V(s') and acts by the model P:
 Needing P(s'|s, a) to act is the lecture's own caveat, and the reason for
 Q-learning. The lecture's update has no gamma (it is gamma = 1) and
 bootstraps from terminal states; see the tests' errata.
+
+For seed 000's API alone (its learner also backs `q_learning` and seed
+003's `bandit`): the training binaries do not use this module.
 """
 
 import abc

@@ -1,7 +1,11 @@
 """The runtime every graphrl binary shares.
 
-Checkpoints that survive SIGKILL, the episode CSV log, TensorBoard scalars,
-the progress line, graceful stopping on signals, and one-line user errors.
+A training run (`run.Run`: session, restore, records, evaluations,
+checkpoints, signals, summary) and the peer loops that step its agent
+(`off_policy`, `on_policy`, `graph_loop`; `loops` says which agent gets
+which), built from checkpoints that survive SIGKILL, the episode CSV log,
+TensorBoard scalars, the progress line, graceful stopping on signals and
+one-line user errors.
 
 The TensorFlow-based names (`CheckpointManager`, `CheckpointError`,
 `ScalarWriter`) are imported on first use, so tools that only read logs or
@@ -11,7 +15,6 @@ parse flags start without importing TensorFlow.
 import importlib
 
 from graphrl.training.cli import require
-from graphrl.training.cli import run
 from graphrl.training.cli import UserError
 from graphrl.training.episode_log import EpisodeLog
 from graphrl.training.episode_log import read_episodes
@@ -25,7 +28,7 @@ _LAZY = {
 }
 
 __all__ = ['EpisodeLog', 'Progress', 'StopRequest', 'UserError',
-           'read_episodes', 'require', 'run'] + sorted(_LAZY)
+           'read_episodes', 'require'] + sorted(_LAZY)
 
 
 def __getattr__(name):

@@ -60,11 +60,7 @@ def off_policy(agent, env, learning_starts, train_every):
   """Builds the in-graph loop of an off-policy agent on `env`.
 
   Args:
-    agent: builds its ops on given tensors: `explore(observ)`,
-      `store_batch(transition)`, `train_step()` (`DQNAgent`, `DDPGAgent`)
-      and, unless its `episode_start` is None (no exploration state),
-      `start_episodes(started)`; with counters `env_steps`, `train_steps`
-      and a `scalars` dict.
+    agent: a `graphrl.agents.agent.OffPolicyAgent` (DQN, DDPG, TD3).
     env: a `graphrl.tf_envs.TFEnvironment` of N members.
     learning_starts: env steps before the first train step.
     train_every: env steps per train step.
@@ -72,7 +68,7 @@ def off_policy(agent, env, learning_starts, train_every):
   Returns:
     An `IterationOps`.
   """
-  stateless = agent.episode_start is None
+  stateless = not agent.explores_with_state
 
   def iteration(train, last_values):
     with tf.name_scope('act'):
@@ -121,7 +117,8 @@ def on_policy(agent, env):
   """Builds the in-graph loop of REINFORCE or A2C (MLP torso) on `env`.
 
   Args:
-    agent: a `ReinforceAgent` or `A2CAgent` of torso 'mlp'.
+    agent: a `graphrl.agents.agent.OnPolicyAgent` (REINFORCE, A2C) of
+      torso 'mlp'.
     env: a `graphrl.tf_envs.TFEnvironment` of agent.config.num_envs members.
 
   Returns:
@@ -158,7 +155,7 @@ def on_policy(agent, env):
         done = tf.logical_or(finished.read_value(), ended)
         due = tf.reduce_all(done)
       else:
-        due = tf.equal(agent.buffer.size(), n * agent.rollout_length)
+        due = agent.rollout_full()
     values = tf.cond(due, train, lambda: last_values)
     restart = tf.logical_or(ended, due) if agent.episodic else ended
     with tf.control_dependencies([values]):
@@ -178,7 +175,7 @@ def _build(agent, env, iteration, start):
   """The while loop of `iteration(train, last_values)` steps.
 
   Args:
-    agent: has `train_step()`, `scalars`, `env_steps` and `train_steps`.
+    agent: a `graphrl.agents.agent.Agent`.
     env: the `TFEnvironment`.
     iteration: builds one iteration's ops; `train()` builds a train step
       and returns its values [1 + S], `last_values` the values before.
@@ -196,9 +193,10 @@ def _build(agent, env, iteration, start):
 
     def train():
       with tf.name_scope('train'):
-        train_op, loss, scalars = agent.train_step()
-        with tf.control_dependencies([train_op]):
-          return tf.stack([loss] + [scalars[name] for name in names])
+        step = agent.train_step()
+        with tf.control_dependencies([step.op]):
+          return tf.stack([step.loss] + [step.scalars[name]
+                                         for name in names])
 
     def body(index, *arrays):
       step = iteration(train, last_train.read_value())

@@ -2,12 +2,11 @@
 
 `GraphLoop` runs the `tf.while_loop` of `graph_iterations` on an in-graph
 batch environment (`graphrl.tf_envs`) in runs of at most `steps_per_run`
-env steps, each ending where the next periodic evaluation, checkpoint or
-summary is due, so those happen between runs at the steps the Python loops
-use. Between runs it keeps the records of `off_policy.OffPolicyLoop`:
-`episodes.csv` (an `env` column with N > 1 members), TensorBoard scalars,
-the progress line, greedy evaluations on the Python evaluation environment,
-crash-safe checkpoints, SIGTERM/SIGINT and the JSON summary.
+env steps, each ending where the run's next periodic evaluation,
+checkpoint or summary is due, so those happen between runs at the steps the
+Python loops use. The run's records, evaluations (on the Python evaluation
+environment) and checkpoints are the `graphrl.training.run.Run`'s, with an
+`env` column in `episodes.csv` for N > 1 members.
 
 Timing: an episode's `train_s` is the loop time at the end of the run that
 finished it, so it is late by at most one run (`steps_per_run` env steps).
@@ -23,32 +22,28 @@ import math
 
 import numpy as np
 
+from graphrl.agents import agent as agent_lib
 from graphrl.compat import tf
 from graphrl.training import graph_iterations
-from graphrl.training import off_policy
 from graphrl.training.step_callable import StepCallable
 
 # The outputs of a run the loop fetches, in this order.
 _FETCHES = graph_iterations.EPISODE_FIELDS + ('train_values', 'train_steps')
 
 
-class GraphLoop(off_policy.OffPolicyLoop):
-  """Trains `agent` on the in-graph `env`; records the run in `logdir`."""
+class GraphLoop:
+  """Steps an agent in a `tf.while_loop` on an in-graph environment."""
 
-  def __init__(self, agent, env, eval_env, logdir, config, metadata,
-               game_scores=None, steps_per_run=1000):
+  def __init__(self, agent, env, config, steps_per_run=1000):
     """Builds the in-graph loop; the agent's graph must be the default graph.
 
     Args:
-      agent: an agent `graph_iterations` builds a loop for: off-policy
-        (DQN, DDPG, TD3) with an `off_policy.LoopConfig`, on-policy
-        (REINFORCE, A2C with the mlp torso) with an `on_policy.LoopConfig`.
+      agent: an `OffPolicyAgent` (DQN, DDPG, TD3) with an
+        `off_policy.LoopConfig`, or an `OnPolicyAgent` (REINFORCE, A2C with
+        the mlp torso) with an `on_policy.LoopConfig`.
       env: a `graphrl.tf_envs.TFEnvironment` of `agent.config.num_envs`
         members.
-      eval_env: a batched `PyEnvironment` of `config.eval_episodes` members.
-      logdir: directory of the run's records and checkpoints.
       config: the agent's loop config, as above.
-      metadata, game_scores: as for `OffPolicyLoop`.
       steps_per_run: env steps of one `Session.run` at most.
 
     Raises:
@@ -61,46 +56,38 @@ class GraphLoop(off_policy.OffPolicyLoop):
     if steps_per_run < 1:
       raise ValueError('steps_per_run must be positive, got %r'
                        % (steps_per_run,))
+    self._agent, self._env, self._config = agent, env, config
     self._steps_per_run = steps_per_run
-    if isinstance(config, off_policy.LoopConfig):
+    if isinstance(agent, agent_lib.OffPolicyAgent):
       self._ops = graph_iterations.off_policy(
           agent, env, config.learning_starts, config.train_every)
     else:
       self._ops = graph_iterations.on_policy(agent, env)
-    super().__init__(agent, env, eval_env, logdir, config, metadata,
-                     game_scores)
-    self._scalar_names = self._ops.scalar_names
 
-  def _loop(self, sess, steps, episodes, log, evals, writer, stop):
-    ops, members = self._ops, self._env.batch_size
-    meter = self._start(steps)
+  def iterate(self, run):
+    """Runs K env steps per `Session.run` while `run.running()`."""
+    ops, members, sess = self._ops, self._env.batch_size, run.sess
+    steps = run.steps
     sess.run(tf.local_variables_initializer())
     sess.run(ops.start)
-    run = StepCallable(sess, [ops.outputs[name] for name in _FETCHES],
-                       [ops.iterations])
+    step_run = StepCallable(sess, [ops.outputs[name] for name in _FETCHES],
+                            [ops.iterations])
     trained = sess.run(self._agent.train_steps)
-    while self._running(steps, stop):
-      # A summary already due waits for a train step (written after the run
-      # that takes one) without shortening runs to one iteration each.
-      end = min([self._config.num_steps, steps + self._steps_per_run] +
-                [at for name, at in self._due_at.items()
-                 if name != 'summary' or at > steps])
+    while run.running():
+      end = min(self._config.num_steps, steps + self._steps_per_run,
+                run.next_due())
       iterations = max(1, math.ceil((end - steps) / members))
-      results = dict(zip(_FETCHES, run(iterations)))
+      results = dict(zip(_FETCHES, step_run(iterations)))
       # Row-major: the episodes in the order they ended.
       for row, member in zip(*np.nonzero(results['ended'])):
-        episodes += 1
         extras = {'env': int(member)} if members > 1 else {}
-        self._log_episode(log, writer, meter, int(results['steps'][row]),
-                          episodes, float(results['returns'][row, member]),
-                          int(results['lengths'][row, member]), **extras)
+        run.end_episode(int(results['steps'][row]),
+                        float(results['returns'][row, member]),
+                        int(results['lengths'][row, member]), **extras)
       steps = int(results['steps'][-1])
       if results['train_steps'] != trained:
         trained = results['train_steps']
         values = results['train_values']
-        self._check_loss(float(values[0]), steps)
-        if self._due('summary', steps):
-          self._write_train_scalars(writer, values, steps)
-      self._periodic(sess, steps, episodes, writer, evals)
-      meter.update(steps)
-    return self._finish(sess, steps, episodes, stop, writer, evals, meter)
+        run.check_loss(float(values[0]), steps)
+        run.summarize(values, steps)
+      run.after_step(steps)

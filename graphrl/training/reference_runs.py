@@ -18,6 +18,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 
 from graphrl.training import cli
@@ -48,6 +49,12 @@ def machine():
       model, os.cpu_count(), platform.system(), platform.python_version())
 
 
+def cpu_model(machine_line):
+  """The CPU model of a `machine()` line: seeded runs repeat bit for bit on
+  one model, not across models (their kernels round differently)."""
+  return machine_line.split(',')[0].strip()
+
+
 def parse_seeds(values):
   """The integers of a `--seeds` list flag.
 
@@ -60,13 +67,14 @@ def parse_seeds(values):
     raise cli.UserError('--seeds must be integers, got %s' % ','.join(values))
 
 
-def run_json(command, timeout=None):
+def run_json(command, timeout=None, root=ROOT):
   """Runs a graphrl command line from the repository root.
 
   Args:
     command: argv whose program prints a JSON summary as its last stdout
       line (`graphrl.train`, `graphrl.evaluate`).
     timeout: optional seconds.
+    root: the checkout it runs in, with that checkout's graphrl.
 
   Returns:
     That summary, with `process_s`: the wall time of the whole process
@@ -77,7 +85,7 @@ def run_json(command, timeout=None):
   """
   started = time.time()
   process = subprocess.run(
-      command, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT),
+      command, cwd=root, env=dict(os.environ, PYTHONPATH=root),
       capture_output=True, text=True, timeout=timeout)
   if process.returncode:
     raise RuntimeError('%s failed: %s' % (
@@ -85,6 +93,22 @@ def run_json(command, timeout=None):
   summary = json.loads(process.stdout.strip().splitlines()[-1])
   summary['process_s'] = round(time.time() - started, 3)
   return summary
+
+
+def episode_returns(args, root=ROOT, timeout=900):
+  """Trains `graphrl.train *args` in a fresh logdir with `root`'s graphrl.
+
+  Returns:
+    {'returns': the training episodes' returns in the order they ended,
+     'eval_mean_return': the final greedy evaluation's mean}.
+  """
+  with tempfile.TemporaryDirectory() as logdir:
+    summary = run_json([sys.executable, '-m', 'graphrl.train',
+                        '--logdir=' + logdir] + list(args),
+                       timeout=timeout, root=root)
+    return {'returns': [row['return']
+                        for row in episode_log.read_episodes(logdir)],
+            'eval_mean_return': summary['eval']['mean_return']}
 
 
 def train(flagfile, seed, logdir, *extra_flags, timeout=None):

@@ -1,0 +1,37 @@
+"""Checks of static sizes when a graph is built: a ValueError, not a run error.
+
+`check_rank` checks a tensor's rank (losses, networks, the GRU);
+`check_amount` the number of items a replay buffer is asked to sample, the
+leading size of the sampled tensors.
+"""
+
+import numbers
+
+
+def check_rank(tensor, rank, what):
+  """Raises ValueError unless `tensor` has static rank `rank`.
+
+  Args:
+    tensor: a `tf.Tensor`; an unknown rank fails too.
+    rank: the required rank, an int.
+    what: the tensor's name in the message.
+  """
+  if tensor.shape.ndims != rank:
+    raise ValueError('%s must have rank %d, got shape %s'
+                     % (what, rank, tensor.shape))
+
+
+def check_amount(amount, allow_tensor=False):
+  """Raises ValueError unless `amount` is an int >= 1.
+
+  Args:
+    amount: the number of items to sample.
+    allow_tensor: whether an `amount` that is not an int passes, e.g. a
+      scalar tensor, which the ops that take it check when run.
+  """
+  if isinstance(amount, numbers.Integral):
+    if amount >= 1:
+      return
+  elif allow_tensor:
+    return
+  raise ValueError('amount must be an int >= 1, got {!r}'.format(amount))
