@@ -324,6 +324,19 @@ def registered_env(env_id):
     raise cli.UserError(error)
 
 
+def training_env(env_id, loop_kind, batched, num_envs, atari):
+  """The environment the loop steps: in-graph, a batch or one of the flags'
+  seed (members seed, seed + 1, ...)."""
+  if loop_kind == 'graph':
+    return load_graph_env(env_id, num_envs, atari)
+  if batched:
+    return envs.BatchedPyEnvironment([
+        make_env(env_id, FLAGS.seed + i, FLAGS.max_episode_steps,
+                 atari_preprocessing=atari) for i in range(num_envs)])
+  return make_env(env_id, FLAGS.seed, FLAGS.max_episode_steps,
+                  atari_preprocessing=atari)
+
+
 def main(argv):
   cli.require_no_arguments(argv)
   spec = registry.AGENTS[FLAGS.agent]
@@ -352,15 +365,7 @@ def main(argv):
       'atari_preprocessing': atari})
   np.random.seed(FLAGS.seed)
   tf.set_random_seed(FLAGS.seed)
-  if loop_kind == 'graph':
-    env = load_graph_env(env_id, num_envs, atari)
-  elif batched:
-    env = envs.BatchedPyEnvironment([
-        make_env(env_id, FLAGS.seed + i, FLAGS.max_episode_steps,
-                 atari_preprocessing=atari) for i in range(num_envs)])
-  else:
-    env = make_env(env_id, FLAGS.seed, FLAGS.max_episode_steps,
-                   atari_preprocessing=atari)
+  env = training_env(env_id, loop_kind, batched, num_envs, atari)
   eval_env = envs.BatchedPyEnvironment([
       make_env(env_id, FLAGS.seed + 10000 + i, FLAGS.max_episode_steps,
                training=False, atari_preprocessing=atari)
