@@ -6,7 +6,9 @@ checkpoint must stay small and must restore into the agent that its
 `graphrl.json` describes: `graphrl.evaluate` plays one greedy episode, whose
 return must lie within three standard deviations below the mean of the
 run's own greedy evaluation of that checkpoint (a restored policy that no
-longer plays as it did fails).
+longer plays as it did fails). Its `saved_model`, run by plain TensorFlow 2
+without graphrl, must act as `graphrl.load_policy` does on the same
+observations.
 """
 
 import csv
@@ -16,7 +18,11 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+
+import graphrl
+from saved_model_testing import saved_model_actions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = sorted(os.path.dirname(path) for path in glob.glob(
@@ -42,6 +48,27 @@ def test_result_is_small_and_evaluates(logdir):
             if int(row['step']) == result['checkpoint_step']]
   floor = float(row['mean_return']) - 3 * float(row['std_return'])
   assert result['mean_return'] >= floor, (result, row)
+
+
+@pytest.mark.parametrize('logdir', RESULTS, ids=os.path.basename)
+def test_the_saved_model_acts_like_the_policy(logdir, tmp_path):
+  with graphrl.load_policy(logdir) as policy:
+    spec = policy.observation_spec
+    random = np.random.RandomState(0)
+    if np.issubdtype(spec.dtype, np.integer):  # Frames.
+      observations = random.randint(0, 256, (16,) + tuple(spec.shape))
+    else:
+      observations = random.uniform(-1, 1, (16,) + tuple(spec.shape))
+    observations = observations.astype(spec.dtype)
+    expected = policy.actions(observations)
+  actions = saved_model_actions(os.path.join(logdir, 'saved_model'),
+                                observations, str(tmp_path))
+  if np.issubdtype(expected.dtype, np.integer):
+    np.testing.assert_array_equal(actions, expected)
+  else:
+    # The same float32 function through another runtime's kernels: sums of
+    # 400 products round differently, by a few 1e-6 in actions in [-1, 1].
+    np.testing.assert_allclose(actions, expected, rtol=0, atol=1e-5)
 
 
 if __name__ == '__main__':
