@@ -22,12 +22,13 @@ def check_rank(tensor, rank, what):
 
 
 def check_amount(amount, allow_tensor=False):
-  """Raises ValueError unless `amount` is an int >= 1.
+  """Raises ValueError unless `amount` is an int >= 1, or, with
+  `allow_tensor`, not an int at all (a scalar tensor, which the ops that
+  take it check when run).
 
   Args:
     amount: the number of items to sample.
-    allow_tensor: whether an `amount` that is not an int passes, e.g. a
-      scalar tensor, which the ops that take it check when run.
+    allow_tensor: whether an `amount` that is not an int passes.
   """
   if isinstance(amount, numbers.Integral):
     if amount >= 1:

@@ -345,10 +345,10 @@ def main(argv):
   limit = FLAGS.max_episode_steps or registered_limit
   logdir = FLAGS.logdir or default_logdir(FLAGS.agent, env_id, FLAGS.seed)
   check_logdir(logdir)
-  config, loop = build_configs(FLAGS.agent, limit)
+  config, loop_config = build_configs(FLAGS.agent, limit)
   loop_kind, steps_per_run = choose_loop(env_id, config)
   cli.require(
-      not getattr(loop, 'learner_thread', False) or (
+      not getattr(loop_config, 'learner_thread', False) or (
           loop_kind == 'python' and FLAGS.agent == 'dqn'),
       '--learner_thread needs --loop=python and --agent=dqn (the learner '
       'thread is built and tested for DQN only)')
@@ -360,7 +360,8 @@ def main(argv):
   metadata = continue_run(logdir, {
       'agent': FLAGS.agent, 'env': env_id, 'format': 1,
       'config': registry.config_to_json(config),
-      'loop_config': registry.config_to_json(loop), 'seed': FLAGS.seed,
+      'loop_config': registry.config_to_json(loop_config),
+      'seed': FLAGS.seed,
       'max_episode_steps': FLAGS.max_episode_steps, 'loop': loop_kind,
       'atari_preprocessing': atari})
   np.random.seed(FLAGS.seed)
@@ -369,24 +370,25 @@ def main(argv):
   eval_env = envs.BatchedPyEnvironment([
       make_env(env_id, FLAGS.seed + 10000 + i, FLAGS.max_episode_steps,
                training=False, atari_preprocessing=atari)
-      for i in range(loop.eval_episodes)])
+      for i in range(loop_config.eval_episodes)])
   try:
     agent = spec.agent(env.observation_spec(), env.action_spec(), config)
   except ValueError as error:
     raise cli.UserError(error)
   print('Training %s on %s for %d steps in the %s loop; logdir %s' % (
-      FLAGS.agent, env_id, loop.num_steps, loop_kind, logdir), flush=True)
+      FLAGS.agent, env_id, loop_config.num_steps, loop_kind, logdir),
+        flush=True)
   scores = game_scores(env) if atari else None
   if loop_kind == 'graph':
     try:
-      trainer = graph_loop.GraphLoop(agent, env, loop,
-                                     steps_per_run=steps_per_run)
+      loop = graph_loop.GraphLoop(agent, env, loop_config,
+                                  steps_per_run=steps_per_run)
     except ValueError as error:  # E.g. a recurrent torso.
       raise cli.UserError(error)
   else:
-    trainer = loops.python_loop(spec.agent)(agent, env, loop)
-  result = run_lib.Run(agent, eval_env, logdir, loop, metadata,
-                       scores).train(trainer)
+    loop = loops.python_loop(spec.agent)(agent, env, loop_config)
+  result = run_lib.Run(agent, eval_env, logdir, loop_config, metadata,
+                       scores).train(loop)
   env.close()
   eval_env.close()
   print(json.dumps(dict(logdir=logdir, loop=loop_kind, **result)), flush=True)

@@ -4,7 +4,9 @@ r"""Records the episode returns of short seeded runs of every training loop.
   python scripts/record_loop_returns.py --source=/tmp/old_checkout
 
 Trains each run of `RUNS` (every agent in each loop it has, a Pong run of
-the frame replay) for a few thousand env steps with seed 0 and writes its
+the frame replay, runs with evaluations and checkpoints mid-run, and runs
+that stop and resume, `STOP_AT`) for a few thousand env steps with seed 0
+and writes its
 training episodes' returns (`episodes.csv`, in order) and its final greedy
 mean into `tests/loop_returns.json`, with the machine and the commit of
 `--source`, the checkout whose graphrl trains (default this one).
@@ -35,7 +37,7 @@ flags.DEFINE_string('out', os.path.join(reference_runs.ROOT, 'tests',
 COMMON = ('--seed=0', '--eval_every=0', '--eval_episodes=3',
           '--checkpoint_every=100000', '--progress_every_s=1000000')
 _CARTPOLE = ('--env=CartPole-v1',)
-_PENDULUM = ('--env=Pendulum-v1', '--num_steps=1000', '--learning_starts=200')
+_PENDULUM = ('--env=Pendulum-v1', '--num_steps=2000', '--learning_starts=200')
 RUNS = {
     'dqn@python': ('--agent=dqn', '--loop=python', '--num_steps=1500',
                    '--learning_starts=300') + _CARTPOLE,
@@ -57,12 +59,25 @@ RUNS = {
     'ddpg@python': ('--agent=ddpg', '--loop=python') + _PENDULUM,
     'ddpg@graph': ('--agent=ddpg', '--loop=graph') + _PENDULUM,
     'td3@python': ('--agent=td3', '--loop=python') + _PENDULUM,
+    # Evaluations and checkpoints mid-run, which end the graph loop's runs
+    # early, and a resume from the checkpoint of step 800.
+    'dqn_periodic@graph': ('--agent=dqn', '--loop=graph', '--num_steps=1500',
+                           '--learning_starts=300', '--eval_every=500',
+                           '--checkpoint_every=400') + _CARTPOLE,
+    'dqn_resumed@python': ('--agent=dqn', '--loop=python', '--num_steps=1500',
+                           '--learning_starts=300', '--eval_every=500',
+                           '--checkpoint_every=400') + _CARTPOLE,
+    'a2c_resumed@python': ('--agent=a2c', '--loop=python', '--num_steps=4000',
+                           '--eval_every=1000',
+                           '--checkpoint_every=2000') + _CARTPOLE,
     'dqn_pong@python': (
         '--flagfile=flags/dqn_pong.flags', '--nolearner_thread',
         '--replay_capacity=400', '--learning_starts=100',
         '--epsilon_steps=200', '--num_steps=500', '--max_episode_steps=400',
         '--threads=1'),
 }
+# The runs that stop at this env step and resume from its checkpoint.
+STOP_AT = {'dqn_resumed@python': 800, 'a2c_resumed@python': 2000}
 
 
 def main(argv):
@@ -75,7 +90,9 @@ def main(argv):
   runs = {}
   for name, args in RUNS.items():
     runs[name] = dict(flags=list(args), **reference_runs.episode_returns(
-        COMMON + args, source))
+        COMMON + args, source, stop_at=STOP_AT.get(name)))
+    if name in STOP_AT:
+      runs[name]['stop_at'] = STOP_AT[name]
     print('%s: %d episodes, greedy mean %.2f' % (
         name, len(runs[name]['returns']), runs[name]['eval_mean_return']),
           flush=True)

@@ -5,7 +5,9 @@ Every run of `tests/loop_returns.json` (recorded by
 peers of one run, issue 13) is trained again: its training episodes'
 returns and its final greedy mean must be the recorded ones, bit for bit.
 DQN, REINFORCE, A2C and DDPG in both loops, A2C with the GRU torso, TD3,
-DQN with prioritized n-step replay and a Pong run of the frame replay.
+DQN with prioritized n-step replay, a Pong run of the frame replay, runs
+with evaluations and checkpoints mid-run, and runs stopped and resumed
+from a checkpoint.
 
 A seeded run repeats bit for bit on one CPU model, not across models, so a
 case runs on the CPU model the file was recorded on and is skipped, saying
@@ -32,8 +34,8 @@ def test_a_seeded_run_gives_the_recorded_returns(name):
   if recorded != here:
     pytest.skip('recorded on %s, this CPU is %s' % (recorded, here))
   run = RECORDED['runs'][name]
-  result = reference_runs.episode_returns(RECORDED['common_flags'] +
-                                          run['flags'])
+  result = reference_runs.episode_returns(
+      RECORDED['common_flags'] + run['flags'], stop_at=run.get('stop_at'))
   assert len(run['returns']) > 3, 'a run of too few episodes tests little'
   assert result['returns'] == run['returns']
   assert result['eval_mean_return'] == run['eval_mean_return']

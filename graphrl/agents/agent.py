@@ -4,50 +4,64 @@ An agent builds its whole graph in its constructor, in the default graph
 under its own variable scope; the loops (`graphrl.training`) and the
 evaluation tools read only the members below. B is the batch of observations
 an op is run on, N = `config.num_envs` the environments a loop steps.
+An agent's own docstring says what is particular to it (its exploration,
+its network, what its train op does).
 
 `Agent`, every agent:
   config:          the agent's config dataclass (validated)
   observ:          placeholder [B, *observation_shape]
-  explore_action:  [B, *action_shape], exploring; adds B to env_steps
   greedy_action:   [B, *action_shape], the greedy policy's action
   env_steps, train_steps: int64 [] variables, checkpointed, so a resumed
                    run continues its schedules
-  train, loss:     the Python loop's train op and its loss [] (float32)
-  scalars:         {name: float32 []} logged at train steps
+  loss, scalars:   the loss [] of the Python loop's `train` op and
+                   {name: float32 []} logged at train steps
   sync_target:     op run once at the start of a fresh run (target := online)
   policy_variables: the variables greedy acting needs (a policy export)
-  train_step():    builds another train op on the same variables, returning
-                   a `TrainStep` (the in-graph loop's, a learner thread's)
+  train_step():    builds another train op on the same variables and returns
+                   its `TrainStep` (the in-graph loop's, a learner thread's)
   acts_with_state: whether greedy acting carries state from step to step
                    (A2C's GRU); then `eval_reset` empties it before a batch
                    of greedy episodes
 
-`OffPolicyAgent` (DQN, DDPG, TD3) adds:
-  transition:      placeholders of one transition (s, a, r, s', discount),
-                   discount = 0 at a termination, 1 otherwise
-  store:           appends `transition` (N = 1; `train` samples after it)
-  explore(observ), store_batch(transition [N, ...]): the same ops on other
-                   tensors, for the in-graph loop
+`OffPolicyAgent` (DQN, DDPG, TD3) adds, for the Python loop (N = 1):
+  explore_action:  [B, *action_shape], exploring; adds B to env_steps
+  transition:      placeholders of one transition: s [*obs], a [*action],
+                   r [], s' [*obs], discount [] (0 at a termination, else 1)
+  store:           appends `transition` after acting (None for N > 1)
+  train:           a train step on a batch sampled after `store`
+and for the in-graph loop (N members):
+  explore(observ [N, *obs]) -> actions [N, *action], counting N env steps
+  store_batch((s, a, r, s', discount) [N, ...]) -> op
   explores_with_state: whether exploring keeps state through an episode
-                   (DDPG's OU noise); then `episode_start` restarts it after
-                   an env reset and `start_episodes(started bool [N])`
-                   builds that op for some members
+                   (DDPG's OU noise); then `episode_start` (op) restarts it
+                   after an env reset and `start_episodes(started bool [N])`
+                   restarts that of some members
 
-`OnPolicyAgent` (REINFORCE, A2C) adds:
+`OnPolicyAgent` (REINFORCE, A2C) adds, for the Python loop:
   step_type:       placeholder int32 [B], the step types of `observ`
+  explore_action:  [B], sampled; adds to env_steps the members whose step
+                   type is not LAST (an auto-reset step is not an env step)
   transition:      placeholders of the previous batched step: observ
-                   [N, ...], action [N], reward [N], discount [N], step
+                   [N, *obs], action [N], reward [N], discount [N], step
                    type [N]
-  store, clear:    appends `transition` completed by observ and step_type;
-                   empties the rollout buffer
+  store:           appends `transition` completed by observ and step_type
+  train:           stores, then a gradient step on the rollout buffer, which
+                   it clears
+  clear:           empties the rollout buffer (a resumed run restarts its
+                   environments)
   episodic:        True: an update needs a finished episode of every member,
                    after which the loop restarts them all (REINFORCE);
                    False: an update every `rollout_length` stores (A2C)
   rollout_length:  slots per environment of the rollout buffer
-  act_after_train: (not episodic) [N], the train op, then an action with
-                   the new weights
-  explore(observ, step_type), value(observ), store_batch(items),
-  rollout_full():  the in-graph loop's ops
+  act_after_train: (not episodic) actions [N] after `train`, with the new
+                   weights, counted as explore_action's
+and for the in-graph loop (N members, `config.torso` 'mlp'):
+  explore(observ [N, *obs], step_type [N]) -> actions [N]
+  value(observ [N, *obs]) -> V(s) [N]
+  store_batch([s, a, r, discount, step type of s, step type of s', V(s')],
+                   each [N, ...]) -> op
+  rollout_full() -> bool []: the buffer holds `rollout_length` steps of each
+                   member
 """
 
 import collections
@@ -66,7 +80,7 @@ class Agent:
   def policy_variables(self):
     raise NotImplementedError
 
-  def train_step(self, after=()):
+  def train_step(self):
     raise NotImplementedError
 
 

@@ -326,7 +326,7 @@ class DDPGAgent(agent_lib.OffPolicyAgent):
           next_observ, actor_vars + critic_vars)
       target = losses.clipped_double_q_target(
           reward, discount, next_q_targets, c.gamma)
-      critic_loss = tf.add_n([losses.td_loss(q, target, kind='mse')[0]
+      critic_loss = tf.add_n([losses.td_loss(q, target, kind='mse').loss
                               for q in qs])
       if c.critic_l2:
         critic_loss += c.critic_l2 * tf.add_n(

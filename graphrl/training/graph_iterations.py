@@ -41,13 +41,14 @@ from graphrl.envs import time_step as ts
 EPISODE_FIELDS = ('steps', 'returns', 'lengths', 'ended')
 
 # outputs: dict of the EPISODE_FIELDS rows and 'train_values' float32
-#   [1 + S], the loss and the S scalars (`scalar_names`) of the last train
-#   step (NaN before the first), and 'train_steps' int64 [].
+#   [1 + S], the loss and the S scalars (in the order of their sorted
+#   names) of the last train step (NaN before the first), and
+#   'train_steps' int64 [].
 # iterations: int32 placeholder [], the K of one run.
 # start: op restarting every member (its exploration too) and the running
 #   returns and lengths.
 IterationOps = collections.namedtuple(
-    'IterationOps', ['outputs', 'iterations', 'start', 'scalar_names'])
+    'IterationOps', ['outputs', 'iterations', 'start'])
 
 # What one iteration returns to `_build`: the train values after it, the
 # env's `StepResult`, the members whose episode ended (bool [N]) and those
@@ -225,7 +226,7 @@ def _build(agent, env, iteration, start):
       outputs['train_values'] = last_train.read_value()
       outputs['train_steps'] = agent.train_steps.read_value()
     restart = tf.group(env.reset(), episodes.clear(), *start)
-  return IterationOps(outputs, iterations, restart, names)
+  return IterationOps(outputs, iterations, restart)
 
 
 class _EpisodeAccounting:

@@ -56,7 +56,7 @@ class GraphLoop:
     if steps_per_run < 1:
       raise ValueError('steps_per_run must be positive, got %r'
                        % (steps_per_run,))
-    self._agent, self._env, self._config = agent, env, config
+    self._agent, self._env = agent, env
     self._steps_per_run = steps_per_run
     if isinstance(agent, agent_lib.OffPolicyAgent):
       self._ops = graph_iterations.off_policy(
@@ -70,14 +70,14 @@ class GraphLoop:
     steps = run.steps
     sess.run(tf.local_variables_initializer())
     sess.run(ops.start)
-    step_run = StepCallable(sess, [ops.outputs[name] for name in _FETCHES],
-                            [ops.iterations])
+    run_iterations = StepCallable(
+        sess, [ops.outputs[name] for name in _FETCHES], [ops.iterations])
     trained = sess.run(self._agent.train_steps)
     while run.running():
-      end = min(self._config.num_steps, steps + self._steps_per_run,
+      end = min(run.config.num_steps, steps + self._steps_per_run,
                 run.next_due())
       iterations = max(1, math.ceil((end - steps) / members))
-      results = dict(zip(_FETCHES, step_run(iterations)))
+      results = dict(zip(_FETCHES, run_iterations(iterations)))
       # Row-major: the episodes in the order they ended.
       for row, member in zip(*np.nonzero(results['ended'])):
         extras = {'env': int(member)} if members > 1 else {}

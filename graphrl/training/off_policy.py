@@ -87,9 +87,10 @@ class OffPolicyLoop:
           time_step = self._reset(sess)
         else:
           time_step = next_step
-        trained = results[2:] if train else learner and learner.latest
-        if trained:
-          run.summarize(trained, steps)
+        train_values = results[2:] if train else (learner and
+                                                  learner.latest)
+        if train_values:
+          run.summarize(train_values, steps)
         run.after_step(steps, drain=learner and learner.drain)
       if learner is not None:
         learner.drain()

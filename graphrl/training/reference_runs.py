@@ -95,17 +95,27 @@ def run_json(command, timeout=None, root=ROOT):
   return summary
 
 
-def episode_returns(args, root=ROOT, timeout=900):
+def episode_returns(args, root=ROOT, timeout=900, stop_at=None):
   """Trains `graphrl.train *args` in a fresh logdir with `root`'s graphrl.
+
+  Args:
+    args: the flags.
+    root: the checkout whose graphrl trains.
+    timeout: seconds per process.
+    stop_at: if given, the run first trains to this env step alone
+      (`--num_steps`), then resumes from its checkpoint to the end.
 
   Returns:
     {'returns': the training episodes' returns in the order they ended,
      'eval_mean_return': the final greedy evaluation's mean}.
   """
   with tempfile.TemporaryDirectory() as logdir:
-    summary = run_json([sys.executable, '-m', 'graphrl.train',
-                        '--logdir=' + logdir] + list(args),
-                       timeout=timeout, root=root)
+    command = [sys.executable, '-m', 'graphrl.train',
+               '--logdir=' + logdir] + list(args)
+    if stop_at is not None:
+      run_json(command + ['--num_steps=%d' % stop_at], timeout=timeout,
+               root=root)
+    summary = run_json(command, timeout=timeout, root=root)
     return {'returns': [row['return']
                         for row in episode_log.read_episodes(logdir)],
             'eval_mean_return': summary['eval']['mean_return']}

@@ -10,8 +10,10 @@ its JSON-able summary. Records that a killed run wrote after its last
 checkpoint are cut back when it resumes, and a run stopped by a user error
 (a non-finite loss) leaves them as of its last checkpoint.
 
-`Run.train(loop)` calls `loop.iterate(run)`, which steps the agent from env
-step `run.steps` for as long as `run.running()` and reports to the run:
+`Run.train(loop)` calls `loop.iterate(run)`, which steps the agent in
+`run.sess` from env step `run.steps` for as long as `run.running()`
+(`run.config` holds the shared settings, `run.next_due()` the step of the
+next evaluation, checkpoint or summary) and reports to the run:
 
   end_episode(step, return, length)  a finished training episode
   check_loss(loss, step)             stops the run on a non-finite loss
@@ -76,9 +78,9 @@ class Run:
 
   def __init__(self, agent, eval_env, logdir, config, metadata,
                game_scores=None):
-    """Builds the run's variables and saver in the agent's (default) graph.
+    """Builds the run's variables in the agent's (default) graph.
 
-    Build the loop first: the saver holds every variable built before it.
+    Build the loop first: `train` checkpoints every variable of the graph.
 
     Args:
       agent: a `graphrl.agents.agent.Agent`.
@@ -103,11 +105,9 @@ class Run:
                                    name='episodes')
       self._episodes_value = tf.placeholder(tf.int64, [])
       self._set_episodes = self._episodes.assign(self._episodes_value)
-    self._checkpoints = checkpoints.CheckpointManager(
-        logdir, tf.train.Saver(max_to_keep=None), metadata,
-        keep=config.keep_checkpoints, must_match=('agent', 'env'))
+    self._metadata = metadata
     # Set by `train`.
-    self.sess = self.steps = self.episodes = None
+    self.sess = self.steps = self.episodes = self._checkpoints = None
 
   def train(self, loop):
     """Trains with `loop` to `config.num_steps` env steps, resuming from
@@ -125,6 +125,9 @@ class Run:
         non-finite loss or a checkpoint that cannot be written (training
         stops; the records are left as of the last checkpoint).
     """
+    self._checkpoints = checkpoints.CheckpointManager(
+        self._logdir, tf.train.Saver(max_to_keep=None), self._metadata,
+        keep=self.config.keep_checkpoints, must_match=('agent', 'env'))
     with tf.Session(config=session_config(self.config.threads)) as sess:
       self.sess = sess
       sess.run(tf.global_variables_initializer())
