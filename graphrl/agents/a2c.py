@@ -112,10 +112,8 @@ class A2CConfig:
 class A2CAgent(reinforce.ReinforceAgent):
   """Builds the A2C graph in the default graph, under variable scope 'a2c'.
 
-  Has the tensors and ops of `ReinforceAgent` (rollout_length = n_steps,
-  episodic False), and:
-    act_after_train: int64 [B], the train op, then a ~ pi(.|observ) with the
-                     new weights; counts the env steps like explore_action
+  Has the tensors and ops of `ReinforceAgent`, with rollout_length =
+  n_steps, not episodic (so it has `act_after_train`; `graphrl.agents.agent`).
   With torso 'gru' (see the module docstring), explore_action and
   act_after_train take B = num_envs observations, and:
     state:         float [N, gru_units] variable, the carried GRU state

@@ -105,24 +105,14 @@ class ReinforceConfig:
 class ReinforceAgent(agent_lib.OnPolicyAgent):
   """Builds the REINFORCE graph in the default graph, under scope 'reinforce'.
 
-  An `OnPolicyAgent` (`graphrl.agents.agent`; B observations, N = num_envs
-  the batch the loop steps):
+  An `OnPolicyAgent` (`graphrl.agents.agent`), episodic, for B
+  observations and N = num_envs environments; in particular:
     logits:         [B, A], logits of pi(.|observ) that explore_action
-                    samples from
-    explore_action: int64 [B], sampled from pi; counts the env steps
-    greedy_action:  int64 [B], argmax_a pi(a|s)
-    transition:     placeholders of the previous batched step: observ
-                    [N, ...], action [N], and the reward [N], discount [N]
-                    of the step into `observ`, and the step type [N]
-    store:          appends `transition` completed by observ, step_type
-    train:          stores, then one gradient step on the buffer; clears it
+                    samples from; greedy_action is their argmax
     rollout_logits: [N, T, A], the logits `train` recomputes on the buffer
                     of T slots (fetched alone, it stores without training)
-    clear:          empties the buffer (a resumed run restarts its envs)
-    loss, scalars:  the loss and a dict of tensors for TensorBoard
-    env_steps, train_steps: counters; sync_target: no-op (no target net)
-    episodic:       True: the loop resets the envs after each update
-    rollout_length: slots per env, max_episode_steps
+    rollout_length: T = max_episode_steps slots per environment
+    sync_target:    a no-op (no target network)
   """
 
   episodic = True
