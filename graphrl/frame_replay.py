@@ -96,7 +96,7 @@ class FrameReplayBuffer(replay.CircularBuffer):
     """
     shape = _observation_shape(observation_shape)
     super().__init__(capacity, num_streams)
-    replay.check_int('n_step', n_step, 1)
+    shape_checks.check_int('n_step', n_step, 1)
     if not 0 <= gamma <= 1:
       raise ValueError('gamma must lie in [0, 1], got {!r}'.format(gamma))
     frames = shape[-1]

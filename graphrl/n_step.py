@@ -20,7 +20,7 @@ as `graphrl.frame_replay` computes it over stored frames.
 
 import numpy as np
 
-from graphrl import replay
+from graphrl import shape_checks
 from graphrl.compat import tf
 
 
@@ -41,7 +41,7 @@ def transitions(buffer, rows, n, gamma):
   Raises:
     ValueError: for n < 2.
   """
-  replay.check_int('n', n, 2)
+  shape_checks.check_int('n', n, 2)
   rows = tf.convert_to_tensor(rows, tf.int64)
   streams = buffer.num_streams
   slots = buffer.capacity // streams

@@ -35,8 +35,8 @@ class CircularBuffer(object):
       ValueError: unless capacity and num_streams are ints >= 1 and
         capacity is a multiple of num_streams.
     """
-    check_int('num_streams', num_streams, 1)
-    check_int('capacity', capacity, 1)
+    shape_checks.check_int('num_streams', num_streams, 1)
+    shape_checks.check_int('capacity', capacity, 1)
     if capacity % num_streams:
       raise ValueError('capacity {} must be a multiple of num_streams {}'
                        .format(capacity, num_streams))
@@ -175,8 +175,8 @@ class ReplayBuffer(CircularBuffer):
     Raises:
       ValueError: for bad sizes.
     """
-    check_int('sample_batch_size', sample_batch_size, 1)
-    check_int('num_steps', num_steps, 1)
+    shape_checks.check_int('sample_batch_size', sample_batch_size, 1)
+    shape_checks.check_int('num_steps', num_steps, 1)
     slots = self._capacity // self._num_streams
     if num_steps > slots:
       raise ValueError('num_steps {} exceeds the {} steps a stream can hold'
@@ -503,10 +503,3 @@ def _local_handle(variable):
         dtype=variable.dtype.base_dtype, shape=variable.shape,
         container=op.get_attr('container'),
         shared_name=op.get_attr('shared_name'))
-
-
-def check_int(name, value, minimum):
-  """Raises ValueError unless `value` is an int >= `minimum`."""
-  if not isinstance(value, numbers.Integral) or value < minimum:
-    raise ValueError('{} must be an int >= {}, got {!r}'.format(
-        name, minimum, value))

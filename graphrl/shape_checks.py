@@ -1,6 +1,7 @@
 """Checks of static sizes when a graph is built: a ValueError, not a run error.
 
-`check_rank` checks a tensor's rank (losses, networks, the GRU);
+`check_rank` checks a tensor's rank (losses, networks, the GRU); `check_int`
+an int setting's lower bound (buffer capacities, streams, n-step lengths);
 `check_amount` the number of items a replay buffer is asked to sample, the
 leading size of the sampled tensors.
 """
@@ -21,6 +22,13 @@ def check_rank(tensor, rank, what):
                      % (what, rank, tensor.shape))
 
 
+def check_int(name, value, minimum):
+  """Raises ValueError unless `value` is an int >= `minimum`."""
+  if not isinstance(value, numbers.Integral) or value < minimum:
+    raise ValueError('{} must be an int >= {}, got {!r}'.format(
+        name, minimum, value))
+
+
 def check_amount(amount, allow_tensor=False):
   """Raises ValueError unless `amount` is an int >= 1, or, with
   `allow_tensor`, not an int at all (a scalar tensor, which the ops that
@@ -30,9 +38,6 @@ def check_amount(amount, allow_tensor=False):
     amount: the number of items to sample.
     allow_tensor: whether an `amount` that is not an int passes.
   """
-  if isinstance(amount, numbers.Integral):
-    if amount >= 1:
-      return
-  elif allow_tensor:
+  if allow_tensor and not isinstance(amount, numbers.Integral):
     return
-  raise ValueError('amount must be an int >= 1, got {!r}'.format(amount))
+  check_int('amount', amount, 1)
