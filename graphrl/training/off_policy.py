@@ -37,13 +37,8 @@ class OffPolicyLoop:
       config: a `LoopConfig` of this module.
     """
     self._agent, self._env, self._config = agent, env, config
-    names = sorted(agent.scalars)
-    self._train_fetches = [agent.train, agent.loss] + [
-        agent.scalars[name] for name in names]
     if config.learner_thread:  # A train op that does not store first.
-      train = agent.train_step()
-      self._learner_fetches = [train.op, train.loss] + [
-          train.scalars[name] for name in names]
+      self._learner_step = agent.train_step()
 
   def iterate(self, run):
     """Acts, stores and trains from `run.steps` while `run.running()`."""
@@ -55,7 +50,8 @@ class OffPolicyLoop:
     # A train step samples after the store (control dependency): it always
     # stores a transition.
     act_store_train = StepCallable(
-        sess, [agent.explore_action, agent.store] + self._train_fetches, feeds)
+        sess, [agent.explore_action, agent.store] + run.train_fetches(
+            agent.train, agent.loss, agent.scalars), feeds)
     learner = self._start_learner(run) if c.learner_thread else None
     try:
       pending = None
@@ -103,7 +99,7 @@ class OffPolicyLoop:
     loop's train cadence from env step `run.steps`; it stops the run on a
     non-finite loss."""
     c = self._config
-    train = StepCallable(run.sess, self._learner_fetches, [])
+    train = StepCallable(run.sess, run.train_fetches(*self._learner_step), [])
 
     def train_step(step):
       values = train()

@@ -46,7 +46,9 @@ class OnPolicyLoop:
       agent: a `graphrl.agents.agent.OnPolicyAgent` (REINFORCE, A2C).
       env: a batched `PyEnvironment` of `agent.config.num_envs` members,
         e.g. `BatchedPyEnvironment` or `ParallelPyEnvironment`.
-      config: a `LoopConfig` of this module.
+      config: a `LoopConfig` of this module; the loop has no settings of
+        its own, so it takes the signature of the other loops and leaves
+        the settings to the run.
 
     Raises:
       ValueError: `env` is not batched or not of `num_envs` members.
@@ -57,9 +59,8 @@ class OnPolicyLoop:
               agent.config.num_envs,
               'a batch of %d' % env.batch_size if env.batched
               else 'an unbatched environment'))
-    self._agent, self._env, self._config = agent, env, config
-    self._train_fetches = [agent.train, agent.loss] + [
-        agent.scalars[name] for name in sorted(agent.scalars)]
+    del config  # The run's.
+    self._agent, self._env = agent, env
 
   def iterate(self, run):
     """Acts, stores and updates from `run.steps` while `run.running()`."""
@@ -71,7 +72,9 @@ class OnPolicyLoop:
     act_store = StepCallable(sess, [agent.explore_action, agent.store], feeds)
     # The train op stores first (control dependency).
     acted = [] if agent.episodic else [agent.act_after_train]
-    update = StepCallable(sess, acted + self._train_fetches, feeds)
+    update = StepCallable(
+        sess, acted + run.train_fetches(agent.train, agent.loss,
+                                        agent.scalars), feeds)
     time_step = env.reset()
     returns = np.zeros(env.batch_size)
     lengths = np.zeros(env.batch_size, np.int64)

@@ -18,7 +18,8 @@ next evaluation, checkpoint or summary) and reports to the run:
   end_episode(step, return, length)  a finished training episode
   check_loss(loss, step)             stops the run on a non-finite loss
   summarize(values, step)            a train step's [loss, *scalars], for
-                                     TensorBoard when a summary is due
+                                     TensorBoard when a summary is due (the
+                                     values of `train_fetches` after the op)
   after_step(step, drain)            the env step count after an iteration:
                                      logs finished games, evaluates and
                                      checkpoints when due (after `drain()`,
@@ -180,6 +181,11 @@ class Run:
           'the loss became %s at step %d; stopped without saving, the last '
           'good checkpoint is step %s' % (
               loss, step, (self._checkpoints.steps() or ['none'])[-1]))
+
+  def train_fetches(self, op, loss, scalars):
+    """[op, loss, *scalars]: what a loop fetches for a train step, the
+    scalars in the order `summarize` reads them."""
+    return [op, loss] + [scalars[name] for name in self.scalar_names]
 
   def summarize(self, values, step):
     """Writes a train step's values [loss, *scalars] (`scalar_names`) to
