@@ -7,6 +7,7 @@ Ornstein-Uhlenbeck process and Gaussian noise perturb continuous actions
 
 import numbers
 
+from graphrl import random_draws
 from graphrl.compat import tf
 
 
@@ -37,8 +38,8 @@ def epsilon_greedy(q_values, epsilon, seed=None):
     raise ValueError('epsilon must be a scalar, got {}'.format(epsilon.shape))
   shape = tf.shape(q_values, out_type=tf.int64)
   greedy = tf.argmax(q_values, axis=1)
-  random = tf.random.uniform(shape[:1], 0, shape[1], tf.int64, seed=seed)
-  explore = tf.random.uniform(
+  random = random_draws.uniform(shape[:1], 0, shape[1], tf.int64, seed=seed)
+  explore = random_draws.uniform(
       shape[:1], seed=None if seed is None else seed + 1) < epsilon
   return tf.where(explore, random, greedy)
 
@@ -47,7 +48,7 @@ def gaussian_noise(shape, stddev, seed=None):
   """Returns a sample op of independent N(0, stddev^2) noise of `shape`."""
   if isinstance(stddev, numbers.Real) and stddev < 0:
     raise ValueError('stddev must be >= 0, got {}'.format(stddev))
-  return tf.random.normal(shape, stddev=stddev, seed=seed)
+  return random_draws.normal(shape, stddev=stddev, seed=seed)
 
 
 class OrnsteinUhlenbeckNoise(object):
@@ -105,7 +106,7 @@ class OrnsteinUhlenbeckNoise(object):
     """Returns an op that advances the process and returns the new state."""
     x = self._state.read_value()
     drift = self._theta * (self._mu - x) * self._dt
-    diffusion = self._sigma * self._dt**0.5 * tf.random.normal(
+    diffusion = self._sigma * self._dt**0.5 * random_draws.normal(
         x.shape, seed=self._seed)
     return self._state.assign(x + drift + diffusion)
 

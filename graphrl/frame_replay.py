@@ -59,6 +59,7 @@ so a `tf.train.Saver` checkpoints them with the model.
 
 import numpy as np
 
+from graphrl import random_draws
 from graphrl import replay
 from graphrl import shape_checks
 from graphrl.compat import tf
@@ -240,7 +241,7 @@ class FrameReplayBuffer(replay.CircularBuffer):
     stored = (steps - oldest) * self._num_streams
     with tf.control_dependencies([tf.debugging.assert_positive(
         stored, message=_EMPTY)]):
-      draws = tf.random.uniform(
+      draws = random_draws.uniform(
           [amount * _CANDIDATES], 0, stored, tf.int64)
     time = oldest + draws // self._num_streams
     stream = draws % self._num_streams
@@ -318,7 +319,7 @@ class FrameReplayBuffer(replay.CircularBuffer):
     check = tf.debugging.assert_positive(
         total, message='the replay buffer holds no sampleable transition')
     with tf.control_dependencies([check]):
-      draws = tf.random.uniform(tf.shape(time), 0, total, tf.int32)
+      draws = random_draws.uniform(tf.shape(time), 0, total, tf.int32)
     # The first position whose running count exceeds the draw.
     position = tf.cast(tf.searchsorted(counts, draws, side='right'), tf.int64)
     return (tf.where(accepted, time, oldest + position // self._num_streams),

@@ -22,6 +22,7 @@ frames.
 import numbers
 
 from graphrl import frame_replay
+from graphrl import random_draws
 from graphrl import replay
 from graphrl import shape_checks
 from graphrl.compat import tf
@@ -99,7 +100,7 @@ class PrioritizedFrameReplayBuffer(frame_replay.FrameReplayBuffer):
       log_probs = tf.nn.log_softmax(tf.where(
           usable, tf.math.log(priorities) / temperature,
           tf.fill(tf.shape(priorities), -float('inf'))))
-    picks = tf.random.categorical(log_probs[None], amount, tf.int64)[0]
+    picks = random_draws.categorical(log_probs[None], amount, tf.int64)[0]
     count = tf.reduce_sum(tf.cast(usable, tf.float32))
     log_weights = -beta * (tf.math.log(count) + tf.gather(log_probs, picks))
     weights = tf.exp(log_weights - tf.reduce_max(log_weights))

@@ -13,7 +13,9 @@ capacity.
 
 import numbers
 
+from graphrl import random_draws
 from graphrl import shape_checks
+from graphrl import variable_handles
 from graphrl.compat import tf
 
 _DEVICE = '/cpu:0'
@@ -139,7 +141,7 @@ class ReplayBuffer(CircularBuffer):
     size = self.size()
     with tf.control_dependencies([tf.debugging.assert_positive(
         size, message=_EMPTY)]):
-      return tf.random.uniform([amount], 0, size, tf.int64)
+      return random_draws.uniform([amount], 0, size, tf.int64)
 
   def gather(self, indices):
     """Returns the items at storage rows `indices` [K]: tensors [K, ...]."""
@@ -184,11 +186,11 @@ class ReplayBuffer(CircularBuffer):
 
     def sample_windows(_):
       index = tf.raw_ops.ReadVariableOp(
-          resource=_local_handle(self._index), dtype=tf.int64)
+          resource=variable_handles.local_handle(self._index), dtype=tf.int64)
       rows = self._window_rows(sample_batch_size, num_steps, index)
       return tuple(
           tf.raw_ops.ResourceGather(
-              resource=_local_handle(variable), indices=rows,
+              resource=variable_handles.local_handle(variable), indices=rows,
               dtype=variable.dtype.base_dtype)
           for variable in self._storage)
 
@@ -232,9 +234,9 @@ class ReplayBuffer(CircularBuffer):
         count, message='the replay buffer holds fewer than num_steps steps '
         'per stream')
     with tf.control_dependencies([check]):
-      start = tf.maximum(steps - slots, 0) + tf.random.uniform(
+      start = tf.maximum(steps - slots, 0) + random_draws.uniform(
           [amount], 0, count, tf.int64)
-    stream = tf.random.uniform([amount, 1], 0, streams, tf.int64)
+    stream = random_draws.uniform([amount, 1], 0, streams, tf.int64)
     times = start[:, None] + tf.range(num_steps, dtype=tf.int64)[None]
     return tf.math.floormod(times * streams + stream, self._capacity)
 
@@ -393,7 +395,7 @@ class PrioritizedReplayBuffer(object):
     with tf.control_dependencies(checks):
       # log(0) = -inf gives zero-priority items probability 0.
       log_probs = tf.nn.log_softmax(tf.math.log(priorities) / temperature)
-    indices = tf.random.categorical(log_probs[None], amount, tf.int64)[0]
+    indices = random_draws.categorical(log_probs[None], amount, tf.int64)[0]
     return indices, log_probs
 
   def _priorities_or_max(self, priorities, shape):
@@ -488,18 +490,3 @@ def storage_variable(name, shape, dtype, initializer=None):
 def _zeros(shape, dtype, partition_info=None):
   del partition_info  # Unused; part of the initializer signature.
   return tf.raw_ops.Empty(shape=shape, dtype=dtype, init=True)
-
-
-def _local_handle(variable):
-  """A handle to resource `variable` made in the current (function) graph.
-
-  Functions of one-shot iterators cannot capture the outer graph's handles;
-  a VarHandleOp with the same container and shared name resolves to the same
-  resource of the session.
-  """
-  op = variable.handle.op
-  with tf.device(variable.device):
-    return tf.raw_ops.VarHandleOp(
-        dtype=variable.dtype.base_dtype, shape=variable.shape,
-        container=op.get_attr('container'),
-        shared_name=op.get_attr('shared_name'))

@@ -107,7 +107,8 @@ def main(argv):
   steps_per_run = env.batch_size * FLAGS.iterations
   with tf.Session(config=session_config(threads)) as sess:
     sess.run([tf.global_variables_initializer(),
-              tf.local_variables_initializer(), training.start])
+              tf.local_variables_initializer()])
+    sess.run(training.start)
     fill_iterations = math.ceil(fill / env.batch_size) + 1
     sess.run(training.outputs, {training.iterations: fill_iterations})
 

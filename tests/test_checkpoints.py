@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pytest
 
+from graphrl import resumable
 from graphrl.compat import session_config
 from graphrl.compat import tf
 from graphrl.training import checkpoints
@@ -377,6 +378,52 @@ def test_sigkill_during_save_loop_leaves_restorable_logdir(tmp_path):
   reader = tf.train.load_checkpoint(manager.path(steps[-1]))
   for name in reader.get_variable_to_shape_map():
     assert (reader.get_tensor(name) == steps[-1]).all()
+
+
+def _place_model(names):
+  """A weight and place variables `names`, with the two savers."""
+  weight = tf.Variable(1.0, name='weight')
+  place = [resumable.variable(0, name, dtype=tf.int64) for name in names]
+  return weight, place, (tf.train.Saver(resumable.weights()),
+                         tf.train.Saver(resumable.variables()))
+
+
+def test_the_place_bundle_is_saved_beside_the_weights(tmp_path):
+  logdir = str(tmp_path)
+  with tf.Graph().as_default(), tf.Session() as sess:
+    _, place, (weights, places) = _place_model(['a', 'b'])
+    manager = checkpoints.CheckpointManager(logdir, weights, METADATA,
+                                            place_saver=places)
+    sess.run(tf.global_variables_initializer())
+    sess.run([place[0].assign(5), place[1].assign(6)])
+    prefix = manager.save(sess, 10)
+  assert [name for name, _ in tf.train.list_variables(prefix)] == ['weight']
+  assert tf.train.latest_checkpoint(os.path.join(logdir, 'checkpoints')) == prefix
+  for names, restored in ((['a', 'b'], True), (['a'], True),
+                          (['a', 'c'], False)):
+    with tf.Graph().as_default(), tf.Session() as sess:
+      _, place, (weights, places) = _place_model(names)
+      manager = checkpoints.CheckpointManager(logdir, weights, METADATA,
+                                              place_saver=places)
+      sess.run(tf.global_variables_initializer())
+      assert manager.restore(sess) == 10
+      assert manager.restore_place(sess, 10) is restored
+      if restored:
+        assert sess.run(place[0]) == 5
+
+
+def test_a_checkpoint_without_a_place_bundle_restores_none(tmp_path):
+  logdir = str(tmp_path)
+  _save_steps(logdir, [4])
+  with tf.Graph().as_default(), tf.Session() as sess:
+    _, _, _, _, saver = _model()
+    _, place, (_, places) = _place_model(['a'])
+    manager = checkpoints.CheckpointManager(logdir, saver, METADATA,
+                                            place_saver=places)
+    sess.run(tf.global_variables_initializer())
+    assert manager.restore(sess) == 4
+    assert not manager.restore_place(sess, 4)
+    assert sess.run(place[0]) == 0
 
 
 if __name__ == '__main__':

@@ -219,8 +219,8 @@ def test_erratum_noise_resets_at_episode_start(sess):
   assert np.all(sess.run(agent.noise.state) != 0)
   sess.run(agent.episode_start)
   np.testing.assert_array_equal(sess.run(agent.noise.state), [[0.]])
-  action, mu, state = sess.run(
-      [agent.explore_action, agent.greedy_action, agent.noise.state], observ)
+  action, mu = sess.run([agent.explore_action, agent.greedy_action], observ)
+  state = sess.run(agent.noise.state)  # The x the action drew.
   np.testing.assert_allclose(action, np.clip(mu + state, -1, 1), rtol=1e-6)
 
 

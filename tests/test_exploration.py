@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from graphrl import exploration
+from graphrl import resumable
 from graphrl.compat import tf
 
 # Greedy actions 1, 0, 2.
@@ -15,6 +16,7 @@ _Q = [[1., 3., 2.], [5., 0., -1.], [0., 0., 7.]]
 def test_epsilon_greedy_zero_epsilon_is_argmax(sess):
   actions = exploration.epsilon_greedy(tf.constant(_Q), 0.)
   assert actions.dtype == tf.int64
+  sess.run(tf.global_variables_initializer())
   for _ in range(20):
     np.testing.assert_array_equal(sess.run(actions), [1, 0, 2])
 
@@ -22,7 +24,9 @@ def test_epsilon_greedy_zero_epsilon_is_argmax(sess):
 def _frequencies(sess, epsilon, rows=40000, num_actions=4):
   """Action frequencies for `rows` identical rows whose greedy action is 0."""
   q_values = tf.one_hot(tf.zeros([rows], tf.int32), num_actions)
-  actions = sess.run(exploration.epsilon_greedy(q_values, epsilon, seed=1))
+  actions = exploration.epsilon_greedy(q_values, epsilon, seed=1)
+  sess.run(tf.global_variables_initializer())  # The draw counters.
+  actions = sess.run(actions)
   return np.bincount(actions, minlength=num_actions) / rows
 
 
@@ -45,6 +49,7 @@ def test_epsilon_greedy_dynamic_batch_and_fed_epsilon(sess):
   q_values = tf.placeholder(tf.float32, [None, 3])
   epsilon = tf.placeholder(tf.float32, [])
   actions = exploration.epsilon_greedy(q_values, epsilon)
+  sess.run(tf.global_variables_initializer())
   np.testing.assert_array_equal(
       sess.run(actions, {q_values: _Q, epsilon: 0.}), [1, 0, 2])
   explored = sess.run(actions, {q_values: np.zeros([500, 3]), epsilon: 1.})
@@ -152,7 +157,7 @@ def test_erratum_noise_state_not_trainable():
   # The lecture creates the state with tf.Variable(...), trainable by default,
   # so optimizers and target-network copies of the scope would include it.
   exploration.noise(3)
-  assert len(tf.global_variables()) == 1
+  assert len(resumable.weights()) == 1  # And the counter of its draws.
   assert not tf.trainable_variables()
 
 
@@ -161,9 +166,9 @@ def test_erratum_noise_calls_share_state(sess):
   # start again from 0 and the process would not be correlated over calls.
   first = exploration.noise(1, theta=0.5, sigma=0.)
   second = exploration.noise(1, theta=0.5, sigma=0.)
-  assert len(tf.global_variables()) == 1
+  state, = resumable.weights()
   sess.run(tf.global_variables_initializer())
-  sess.run(tf.global_variables()[0].assign([4.]))
+  sess.run(state.assign([4.]))
   np.testing.assert_allclose(sess.run(first), [2.])
   np.testing.assert_allclose(sess.run(second), [1.])
 
@@ -171,7 +176,9 @@ def test_erratum_noise_calls_share_state(sess):
 def test_gaussian_noise(sess):
   # 20000 draws of N(0, 0.5^2): the mean has std 0.5 / 141 = 0.0035 (allow
   # 0.018), the std estimate has relative std 1 / sqrt(40000) = 0.005.
-  values = sess.run(exploration.gaussian_noise([20000], 0.5, seed=2))
+  values = exploration.gaussian_noise([20000], 0.5, seed=2)
+  sess.run(tf.global_variables_initializer())
+  values = sess.run(values)
   assert abs(np.mean(values)) < 0.018
   np.testing.assert_allclose(np.std(values), 0.5, rtol=0.025)
 

@@ -208,6 +208,7 @@ def test_checkpoint_round_trip(tmp_path):
   with tf.Graph().as_default(), tf.Session(config=session_config()) as sess:
     buffer, append, saver = build()
     sample, rows = buffer.sample(16), buffer.valid_rows()
+    sess.run(tf.global_variables_initializer())  # The new draw counters.
     saver.restore(sess, path)
     np.testing.assert_array_equal(sess.run(rows), [0, 1])
     assert append(sess, transitions[3]) == 4

@@ -13,6 +13,7 @@ import pytest
 
 from graphrl import envs
 from graphrl import networks
+from graphrl import resumable
 from graphrl import tf_envs
 from graphrl.agents import a2c
 from graphrl.agents import ddpg
@@ -53,8 +54,8 @@ def _a2c(env, **overrides):
 
 
 def _start(sess, ops):
-  sess.run(tf.global_variables_initializer())
-  sess.run(tf.local_variables_initializer())
+  sess.run([tf.global_variables_initializer(),
+            tf.local_variables_initializer()])  # A PyFuncEnvironment's.
   sess.run(ops.start)
 
 
@@ -66,11 +67,11 @@ def _run(sess, ops, *iterations):
   return rows, outputs[-1]
 
 
-def _local(name):
-  """The loop's local variable `name` (scope graph_loop, made unique)."""
-  found = [v for v in tf.local_variables()
+def _place(name):
+  """The loop's place variable `name` (scope graph_loop, made unique)."""
+  found = [v for v in resumable.variables()
            if re.fullmatch(r'graph_loop(_\d+)?/' + name, v.op.name)]
-  assert len(found) == 1, [v.op.name for v in tf.local_variables()]
+  assert len(found) == 1, [v.op.name for v in resumable.variables()]
   return found[0]
 
 
@@ -157,7 +158,7 @@ def test_episode_rows_count_every_step_once(sess):
   # CartPole pays 1 per step: a return is the length.
   np.testing.assert_array_equal(rows['returns'], lengths)
   running = sess.run(env.elapsed_steps)
-  np.testing.assert_array_equal(sess.run(_local('lengths')), running)
+  np.testing.assert_array_equal(sess.run(_place('lengths')), running)
   assert lengths[ended].sum() + running.sum() == (first + second) * members
   spanning = 0
   for member in range(members):
@@ -371,7 +372,8 @@ def test_a2c_trains_on_every_rollout_of_n_steps(sess):
 
 
 def test_reinforce_trains_once_every_member_finished_an_episode(sess):
-  members, limit = 3, 10
+  # Random-policy episodes last 10-40 steps: members end apart.
+  members, limit = 3, 30
   env = tf_envs.CartPole(members, max_episode_steps=limit)
   agent = reinforce.ReinforceAgent(
       env.observation_spec(), env.action_spec(),
@@ -379,11 +381,11 @@ def test_reinforce_trains_once_every_member_finished_an_episode(sess):
                                 max_episode_steps=limit))
   ops = graph_iterations.on_policy(agent, env)
   _start(sess, ops)
-  running = _local('lengths')
+  running = _place('lengths')
   finished = np.zeros(members, bool)
   stored = updates = dropped = 0
   restarted = False
-  for _ in range(60):
+  for _ in range(150):
     output = sess.run(ops.outputs, {ops.iterations: 1})
     ended = output['ended'][0]
     if restarted:  # Every member starts an episode after an update.
@@ -401,7 +403,7 @@ def test_reinforce_trains_once_every_member_finished_an_episode(sess):
     assert output['train_steps'] == updates
     assert sess.run(agent.buffer.size()) == stored * members
   assert updates >= 3 and dropped > 0
-  assert sess.run(agent.env_steps) == 60 * members
+  assert sess.run(agent.env_steps) == 150 * members
 
 
 def test_recurrent_torso_is_refused(graph):
@@ -430,7 +432,7 @@ def test_dqn_on_python_environments(sess, name):
   assert np.isfinite(output['train_values']).all()
   np.testing.assert_array_equal(rows['returns'], lengths)
   assert ended.sum() > 10
-  running = sess.run(_local('lengths'))
+  running = sess.run(_place('lengths'))
   assert lengths[ended].sum() + running.sum() == 500
   assert sess.run([agent.env_steps, agent.buffer.size()]) == [500, 500]
   if name == 'CartPole-v1':

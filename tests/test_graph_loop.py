@@ -217,9 +217,9 @@ SMALL_DDPG = ['--env=Pendulum-v1', '--actor_hidden_sizes=16,16',
 
 def test_ddpg_and_td3_train_and_resume_in_the_graph(tmp_path, main):
   # DDPG on 2 members in the default loop, the graph's on Pendulum, resumed
-  # in the graph loop; TD3 on 1 member resumed in the Python loop. A run
-  # starts every member afresh: episodes end 200 steps (per member) after
-  # step 0 and after the resume at 600.
+  # in the graph loop, goes on with its episodes: they end every 200 steps
+  # per member, at 400 and 800. TD3 on 1 member resumed in the Python loop
+  # starts its environment afresh at 600.
   ddpg_dir, td3_dir = str(tmp_path / 'ddpg'), str(tmp_path / 'td3')
   ddpg_flags = SMALL_DDPG + ['--agent=ddpg', '--num_envs=2',
                              '--logdir=' + ddpg_dir]
@@ -230,8 +230,11 @@ def test_ddpg_and_td3_train_and_resume_in_the_graph(tmp_path, main):
   process, = _start(ddpg_flags + ['--num_steps=1000'])
   td3_second = main(*td3_flags, '--loop=python', '--num_steps=1000')
   ddpg_second, = _wait([process])
+  assert 'start afresh' not in ddpg_second.stdout
+  assert ('The environments start afresh: the checkpoint is one of the '
+          'GraphLoop.') in td3_second.stdout
   runs = {'ddpg': (ddpg_dir, ddpg_first, ddpg_second, 'graph', [400] * 2 +
-                   [1000] * 2),
+                   [800] * 2),
           'td3': (td3_dir, td3_first, td3_second, 'python',
                   [200, 400, 600, 800, 1000])}
   for logdir, first, second, resumed_in, steps in runs.values():

@@ -89,7 +89,9 @@ def _checkpointed(logdir, name):
 def test_learns_the_corridor(tmp_path, kind):
   env = envs.BatchedPyEnvironment([Corridor() for _ in range(4)])
   eval_env = envs.BatchedPyEnvironment([Corridor() for _ in range(3)])
-  settings = {'reinforce': dict(learning_rate=0.05, gamma=0.9),
+  # REINFORCE at 0.05 settles on a wrong greedy action for one of the
+  # graph seeds 0-4; at 0.01 all five learn the corridor.
+  settings = {'reinforce': dict(learning_rate=0.01, gamma=0.9),
               'a2c': dict(learning_rate=0.01, gamma=0.9, n_steps=4)}[kind]
   result = _run(tmp_path, kind, env, eval_env, settings, num_steps=3000)
   # Greedy episodes walk straight right: return 1 after 4 steps.

@@ -246,10 +246,11 @@ def test_checkpoint_round_trip(tmp_path):
   def build():
     buffer = replay.ReplayBuffer(specs, 3)
     prioritized = replay.PrioritizedReplayBuffer([_SCALAR], 3)
-    return buffer, prioritized, tf.train.Saver()
+    sample = prioritized.sample(2)  # Its draw counter is checkpointed too.
+    return buffer, prioritized, sample, tf.train.Saver()
 
   with tf.Graph().as_default(), tf.Session(config=session_config()) as sess:
-    buffer, prioritized, saver = build()
+    buffer, prioritized, _, saver = build()
     append = _Feeder(buffer, specs)
     sess.run(tf.global_variables_initializer())
     for i in range(4):
@@ -258,7 +259,7 @@ def test_checkpoint_round_trip(tmp_path):
     saver.save(sess, path)
 
   with tf.Graph().as_default(), tf.Session(config=session_config()) as sess:
-    buffer, prioritized, saver = build()
+    buffer, prioritized, sample, saver = build()
     saver.restore(sess, path)
     vectors, flags = sess.run(buffer.storage)
     np.testing.assert_array_equal(vectors, [[3, -3], [1, -1], [2, -2]])
@@ -269,7 +270,7 @@ def test_checkpoint_round_trip(tmp_path):
     np.testing.assert_array_equal(sess.run(buffer.storage[0])[1], [7., 7.])
     np.testing.assert_array_equal(sess.run(prioritized.priorities()), [4.])
     assert sess.run(prioritized.max_priority()) == 4.
-    np.testing.assert_array_equal(sess.run(prioritized.sample(2)), [[9, 9]])
+    np.testing.assert_array_equal(sess.run(sample), [[9, 9]])
 
 
 def _prioritized(capacity, num_streams=1):

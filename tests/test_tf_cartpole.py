@@ -41,7 +41,7 @@ def test_matches_gymnasium_trajectories(max_episode_steps, policy):
     env = cartpole.CartPole(_NUM_MEMBERS, max_episode_steps)
     fetches = tf_env_testing.replay(env, run)
     with tf.Session(config=session_config()) as sess:
-      sess.run(tf.local_variables_initializer())
+      sess.run(tf.global_variables_initializer())
       observ, reward, terminated, truncated, state = sess.run(fetches)
   np.testing.assert_allclose(observ, run['observ'], rtol=0, atol=1e-5)
   np.testing.assert_allclose(state, run['state'], rtol=0, atol=1e-9)
@@ -105,7 +105,7 @@ def test_one_step_from_hand_derived_equations():
     env = cartpole.CartPole(3)
     result = env.step(action)
     with tf.Session(config=session_config()) as sess:
-      sess.run(tf.local_variables_initializer())
+      sess.run(tf.global_variables_initializer())
       env.state.load(state, sess)
       # Fetching any one result steps the members.
       reward = sess.run(result.reward)
@@ -131,7 +131,7 @@ def test_termination_thresholds_are_strict():
     env = cartpole.CartPole(4)
     result = env.step([1, 0, 0, 1])
     with tf.Session(config=session_config()) as sess:
-      sess.run(tf.local_variables_initializer())
+      sess.run(tf.global_variables_initializer())
       env.state.load(state, sess)
       np.testing.assert_array_equal(sess.run(result.terminated), [False] * 4)
 

@@ -29,7 +29,7 @@ def test_matches_gymnasium_trajectories():
     env = pendulum.Pendulum(_NUM_MEMBERS)
     fetches = tf_env_testing.replay(env, run)
     with tf.Session(config=session_config()) as sess:
-      sess.run(tf.local_variables_initializer())
+      sess.run(tf.global_variables_initializer())
       observ, reward, terminated, truncated, state = sess.run(fetches)
   np.testing.assert_allclose(observ, run['observ'], rtol=0, atol=1e-5)
   np.testing.assert_allclose(state, run['state'], rtol=0, atol=1e-9)
@@ -87,7 +87,7 @@ def test_one_step_from_hand_derived_equations():
     env = pendulum.Pendulum(3)
     result = env.step(action)
     with tf.Session(config=session_config()) as sess:
-      sess.run(tf.local_variables_initializer())
+      sess.run(tf.global_variables_initializer())
       env.state.load(state, sess)
       # Fetching any one result steps the members.
       sess.run(result.reward)

@@ -12,6 +12,7 @@ import gymnasium
 import numpy as np
 import pytest
 
+from graphrl import resumable
 from graphrl.compat import tf
 from graphrl.envs import specs
 from graphrl.tf_envs import state_environment
@@ -39,18 +40,20 @@ class _Walk(state_environment.StateEnvironment):
     return state, tf.cast(state[:, 0], tf.float32), state[:, 0] >= 3
 
 
-def test_variables_are_local_resource_variables(graph):
-  del graph  # Unused.
+def test_variables_are_place_variables_starting_at_zero(sess):
   env = _Walk(3)
   assert env.state.name == 'walk/state:0'
   assert env.state.dtype.base_dtype == tf.float64
   assert env.state.shape.as_list() == [3, 1]
   assert env.elapsed_steps.shape.as_list() == [3]
-  # Not checkpointed: the training loops reset the environments.
-  assert set(tf.local_variables()) == {env.state, env.elapsed_steps}
-  assert not tf.global_variables()
+  # Checkpointed with the run's place, so a resumed run goes on from them.
+  assert env.state_in_variables
+  assert set(resumable.variables()) == {env.state, env.elapsed_steps}
+  assert set(tf.global_variables()) == {env.state, env.elapsed_steps}
   assert not tf.trainable_variables()
   assert env.state.op.type == env.elapsed_steps.op.type == 'VarHandleOp'
+  sess.run(tf.global_variables_initializer())
+  np.testing.assert_array_equal(sess.run(env.state), np.zeros([3, 1]))
   assert _Walk(1).state.name == 'walk_1/state:0'
 
 
@@ -58,7 +61,7 @@ def test_steps_without_time_limit(sess):
   env = _Walk(2)
   assert env.max_episode_steps is None
   result = env.step([1, 0])
-  sess.run(tf.local_variables_initializer())
+  sess.run(tf.global_variables_initializer())
   steps = [sess.run(result) for _ in range(5)]
   np.testing.assert_array_equal([s.observ[:, 0] for s in steps],
                                 [[1, 0], [2, 0], [3, 0], [4, 0], [5, 0]])
@@ -77,7 +80,7 @@ def test_truncation_at_the_limit_and_masked_reset(sess):
   mask = tf.placeholder(tf.bool, [3])
   reset = env.reset(mask)
   reset_all = env.reset()
-  sess.run(tf.local_variables_initializer())
+  sess.run(tf.global_variables_initializer())
   truncated = [sess.run(result.truncated, {action: actions})
                for actions in ([1, 1, 0], [0, 1, 0], [0, 0, 0])]
   np.testing.assert_array_equal(truncated, [[False] * 3, [False] * 3,
@@ -105,7 +108,7 @@ def test_truncates_at_the_limit_also_when_terminating(sess):
   assert gym_terminated and gym_truncated
   env = _Walk(2, max_episode_steps=1)
   result = env.step([1, 0])
-  sess.run(tf.local_variables_initializer())
+  sess.run(tf.global_variables_initializer())
   env.state.load([[2.], [0.]], sess)
   _, _, terminated, truncated = sess.run(result)
   np.testing.assert_array_equal(terminated, [True, False])
@@ -142,7 +145,7 @@ def test_steps_and_resets_in_while_loop_and_cond(sess):
   truncated = truncated.stack()
   flag = tf.placeholder(tf.bool, [])
   maybe_step = tf.cond(flag, lambda: env.step([1, 0]).observ, env.observ)
-  sess.run(tf.local_variables_initializer())
+  sess.run(tf.global_variables_initializer())
   np.testing.assert_array_equal(
       sess.run(truncated), [[False] * 2, [False] * 2, [True] * 2] * 2 +
       [[False] * 2])
@@ -158,21 +161,27 @@ def test_steps_and_resets_in_while_loop_and_cond(sess):
 def test_checks_the_reset_draw_shape(graph):
   del graph  # Unused.
   with pytest.raises(ValueError, match=r'_sample_state must have shape'):
-    _Walk(2, state_size=3)
+    _Walk(2, state_size=3).reset()
 
 
-def test_checkpoints_leave_out_the_state(sess, tmp_path):
+def test_a_place_saver_restores_the_state_and_counts(sess, tmp_path):
   weight = tf.get_variable('weight', [], initializer=tf.ones_initializer())
   env = _Walk(2, max_episode_steps=4)
-  saver = tf.train.Saver()
-  sess.run([tf.global_variables_initializer(),
-            tf.local_variables_initializer()])
-  path = saver.save(sess, str(tmp_path / 'model'))
-  assert [name for name, _ in tf.train.list_variables(path)] == ['weight']
-  sess.run(env.step([1, 1]))
-  saver.restore(sess, path)
+  weights = tf.train.Saver(resumable.weights())
+  place = tf.train.Saver(resumable.variables())
+  sess.run(tf.global_variables_initializer())
+  step = env.step([1, 0])
+  sess.run(step)
+  paths = (weights.save(sess, str(tmp_path / 'weights')),
+           place.save(sess, str(tmp_path / 'place')))
+  assert [name for name, _ in tf.train.list_variables(paths[0])] == ['weight']
+  saved = sess.run([env.state, env.elapsed_steps])
+  sess.run([step, step])
+  place.restore(sess, paths[1])
+  for got, want in zip(sess.run([env.state, env.elapsed_steps]), saved):
+    np.testing.assert_array_equal(got, want)
+  np.testing.assert_array_equal(saved[1], [1, 1])
   assert sess.run(weight) == 1
-  np.testing.assert_array_equal(sess.run(env.elapsed_steps), [1, 1])
 
 
 if __name__ == '__main__':

@@ -51,6 +51,7 @@ from graphrl import exploration
 from graphrl import graph_editor
 from graphrl import losses
 from graphrl import networks
+from graphrl import random_draws
 from graphrl import replay
 from graphrl import targets
 from graphrl.agents import agent as agent_lib
@@ -273,7 +274,7 @@ class DDPGAgent(agent_lib.OffPolicyAgent):
       action = tf.clip_by_value(mu + self._half_range * noise, self._low,
                                 self._high)
       if c.random_steps:
-        uniform = tf.random.uniform(tf.shape(mu), self._low, self._high)
+        uniform = random_draws.uniform(tf.shape(mu), self._low, self._high)
         action = tf.cond(self.env_steps.read_value() < c.random_steps,
                          lambda: uniform, lambda: action)
       return transitions.counting(action, self.env_steps)

@@ -5,7 +5,7 @@ stepped as a batch. The graph is built once; the loop
 (`graphrl.training.on_policy`) feeds each batched time step and the step
 before it, and these ops run:
 
-  act:    a ~ pi(.|s) = softmax(logits(s)) (`tf.random.categorical`);
+  act:    a ~ pi(.|s) = softmax(logits(s)) (`random_draws.categorical`);
           counts the env steps of the batch: members whose time step is not
           LAST (after a LAST step a member's next step is its auto-reset)
   store:  appends the previous batched step (s, a, r, d, step types of s and
@@ -42,6 +42,7 @@ import numpy as np
 
 from graphrl import losses
 from graphrl import networks
+from graphrl import random_draws
 from graphrl import replay
 from graphrl.agents import agent as agent_lib
 from graphrl.agents import transitions
@@ -227,7 +228,7 @@ class ReinforceAgent(agent_lib.OnPolicyAgent):
         tf.shape(step_type)[0], tf.shape(logits)[0],
         message='step_type must have one entry per observation')
     with tf.control_dependencies([check]):
-      action = tf.random.categorical(logits, 1, dtype=tf.int64)[:, 0]
+      action = random_draws.categorical(logits, 1, dtype=tf.int64)[:, 0]
     steps = tf.reduce_sum(tf.cast(
         tf.not_equal(step_type, int(ts.StepType.LAST)), tf.int64))
     with tf.control_dependencies([action]):

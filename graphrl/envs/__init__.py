@@ -20,6 +20,7 @@ from graphrl.envs.masked import MaskObservation
 from graphrl.envs.parallel import EnvironmentWorkerError
 from graphrl.envs.parallel import ParallelPyEnvironment
 from graphrl.envs.py_environment import PyEnvironment
+from graphrl.envs.py_environment import StateNotSavableError
 from graphrl.envs.specs import ArraySpec
 from graphrl.envs.specs import BoundedArraySpec
 from graphrl.envs.specs import from_gym_space

@@ -24,6 +24,9 @@ score of each finished game is kept by the innermost `GameScore` wrapper;
 the loop to log. With `training=False` rewards are raw and episodes are
 whole games, so an episode's return is the game score.
 
+Each wrapper's `STATE_ATTRIBUTES` names the attributes that hold its state,
+which `gym_state` saves (empty: the wrapper keeps none between calls).
+
 `from graphrl.envs import atari as suite_atari` runs the lecture's
 `suite_atari.load("Breakout-v0")`.
 """
@@ -126,6 +129,8 @@ class GameScore(gym.Wrapper):
   score is then queued for `pop_scores`.
   """
 
+  STATE_ATTRIBUTES = ('_score', '_finished')
+
   def __init__(self, env):
     super().__init__(env)
     self._score = 0.
@@ -156,6 +161,8 @@ class NoopReset(gym.Wrapper):
   the environment's `np_random`, which `reset(seed=...)` seeds.
   """
 
+  STATE_ATTRIBUTES = ()
+
   def __init__(self, env, noop_max=30):
     """Raises ValueError if `noop_max` < 1."""
     super().__init__(env)
@@ -178,6 +185,8 @@ class MaxAndSkip(gym.Wrapper):
   r = sum of the `skip` rewards; o = max over the last two frames
   (`max_pool_last_two`).
   """
+
+  STATE_ATTRIBUTES = ()  # Its frames last one `step`.
 
   def __init__(self, env, skip=4):
     """Raises ValueError if `skip` < 1."""
@@ -206,6 +215,8 @@ class EpisodicLife(gym.Wrapper):
   instead of resetting; only at the real game over does it reset the game.
   Reads the lives from `info['lives']`, as ALE reports them.
   """
+
+  STATE_ATTRIBUTES = ('_lives', '_game_over')
 
   def __init__(self, env):
     super().__init__(env)
@@ -248,6 +259,8 @@ class FireReset(gym.Wrapper):
   frame limit.
   """
 
+  STATE_ATTRIBUTES = ('_lives',)
+
   def __init__(self, env, on_life_loss=False):
     """Raises ValueError if action 1 of `env` is not FIRE."""
     super().__init__(env)
@@ -280,6 +293,8 @@ class FireReset(gym.Wrapper):
 class WarpFrame(gym.ObservationWrapper):
   """RGB frames uint8 [H, W, 3] -> gray uint8 [84, 84] (`to_84x84_gray`)."""
 
+  STATE_ATTRIBUTES = ()
+
   def __init__(self, env):
     super().__init__(env)
     self.observation_space = gym.spaces.Box(
@@ -292,12 +307,16 @@ class WarpFrame(gym.ObservationWrapper):
 class ClipReward(gym.RewardWrapper):
   """Clips rewards to their sign: r' = sign(r) in {-1, 0, 1}."""
 
+  STATE_ATTRIBUTES = ()
+
   def reward(self, reward):
     return float(np.sign(reward))
 
 
 class StackFrames(gym.Wrapper):
   """Observations [H, W] -> the last `num_frames` [H, W, num_frames]."""
+
+  STATE_ATTRIBUTES = ('_stacker._stack',)
 
   def __init__(self, env, num_frames=4):
     """Raises ValueError if `num_frames` < 1 or observations are not 2-D."""

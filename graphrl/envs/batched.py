@@ -31,6 +31,14 @@ def check_same_specs(env_specs):
                        f'has {env_specs[0]}: a batch needs equal specs.')
 
 
+def check_member_states(state, batch_size, owner):
+  """Raises ValueError unless `state` is a list of `batch_size` states."""
+  if not isinstance(state, list) or len(state) != batch_size:
+    found = len(state) if isinstance(state, list) else type(state).__name__
+    raise ValueError(f'{owner}.set_state expects a list of {batch_size} '
+                     f'member states, got {found}.')
+
+
 class BatchedPyEnvironment(py_environment.PyEnvironment):
   """Steps `N` environments together, one after another, in this process.
 
@@ -70,6 +78,15 @@ class BatchedPyEnvironment(py_environment.PyEnvironment):
     """Seeds member `i` with `seed + i`."""
     for index, env in enumerate(self._envs):
       env.seed(seed + index)
+
+  def _get_state(self):
+    """The list of the members' `get_state()`s."""
+    return [env.get_state() for env in self._envs]
+
+  def _set_state(self, state):
+    check_member_states(state, self.batch_size, type(self).__name__)
+    for env, member_state in zip(self._envs, state):
+      env.set_state(member_state)
 
   def _reset(self):
     return ts.stack([env.reset() for env in self._envs])

@@ -10,6 +10,9 @@ Gymnasium's `terminated` becomes `time_step.termination` (discount 0) and
 `truncated` (a time limit) `time_step.truncation` (discount 1): the last
 observation of a truncated episode is not terminal and targets still
 bootstrap from it.
+
+`GymWrapper.get_state` saves the pending reset seed, the action space's RNG
+and what `gym_state` knows of the gymnasium environment and its wrappers.
 """
 
 import difflib
@@ -18,6 +21,7 @@ from absl import logging
 import gymnasium as gym
 import numpy as np
 
+from graphrl.envs import gym_state
 from graphrl.envs import py_environment
 from graphrl.envs import specs
 from graphrl.envs import time_step as ts
@@ -121,6 +125,25 @@ class GymWrapper(py_environment.PyEnvironment):
     """Seeds the next reset and the gym action space's `sample()`."""
     self._seed = int(seed)
     self._gym_env.action_space.seed(self._seed)
+
+  # pylint: disable=protected-access
+  def _get_state(self):
+    """The pending reset seed, the action space's RNG and `gym_state`'s
+    state of the gymnasium environment."""
+    return {'seed': self._seed,
+            'action_space_rng': gym_state.rng_state(
+                self._gym_env.action_space._np_random,
+                gym_state.name_of(self._gym_env)),
+            'gym_env': gym_state.get_state(self._gym_env)}
+
+  def _set_state(self, state):
+    py_environment.check_keys(state, ('seed', 'action_space_rng', 'gym_env'),
+                              type(self).__name__)
+    gym_state.set_state(self._gym_env, state['gym_env'])
+    self._seed = state['seed']
+    self._gym_env.action_space._np_random = gym_state.rng_from_state(
+        state['action_space_rng'])
+  # pylint: enable=protected-access
 
   def _observation(self, observation):
     return np.asarray(observation, dtype=self._observation_spec.dtype)

@@ -21,6 +21,8 @@ CARTPOLE_POSITIONS = (0, 2)
 class MaskObservation(gym.ObservationWrapper):
   """Keeps the entries `indices` of a 1-D `Box` observation: o' = o[indices]."""
 
+  STATE_ATTRIBUTES = ()  # For `gym_state`: it keeps no state.
+
   def __init__(self, env, indices):
     """Wraps `env`.
 

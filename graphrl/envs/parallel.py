@@ -15,9 +15,10 @@ its worker and closed here.
 
 A worker that raises, dies or stops answering makes the next call raise
 `EnvironmentWorkerError` (and shuts the other workers down) instead of
-hanging. Workers exit when the parent process dies (their pipe closes);
-`close()`, the context manager, garbage collection and interpreter exit all
-shut them down.
+hanging; only the ValueError of a member's `get_state`/`set_state` (such as
+`StateNotSavableError`) is raised as it is, its worker serving on. Workers
+exit when the parent process dies (their pipe closes); `close()`, the context
+manager, garbage collection and interpreter exit all shut them down.
 """
 
 import multiprocessing
@@ -34,17 +35,28 @@ from graphrl.envs import py_environment
 from graphrl.envs import time_step as ts
 
 _START_METHODS = ('spawn', 'forkserver')
+# Commands whose ValueError (a state not savable or not of this environment)
+# leaves the environment intact: the parent raises it, the worker serves on.
+_STATE_COMMANDS = ('get_state', 'set_state')
 
 
 class EnvironmentWorkerError(RuntimeError):
   """A worker of a `ParallelPyEnvironment` raised, died or timed out."""
 
 
+class _Raised:
+  """The ValueError a worker returned for a state command."""
+
+  def __init__(self, error):
+    self.error = error
+
+
 def _worker(conn, env_or_constructor):
   """Builds the environment, then serves commands until told to close.
 
-  Sends `('ok', result)` for each `(command, args)` received, or once
-  `('error', traceback)` when the environment raises. Exits on 'close' or when
+  Sends `('ok', result)` for each `(command, args)` received, `('raise',
+  error)` for a ValueError of a state command, or once `('error',
+  traceback)` when the environment raises otherwise. Exits on 'close' or when
   the parent's end of the pipe closes.
   """
   signal.signal(signal.SIGINT, signal.SIG_IGN)  # The parent shuts us down.
@@ -59,7 +71,14 @@ def _worker(conn, env_or_constructor):
       command, args = conn.recv()
       if command == 'close':
         break
-      conn.send(('ok', getattr(env, command)(*args)))
+      try:
+        result = getattr(env, command)(*args)
+      except ValueError as error:
+        if command not in _STATE_COMMANDS:
+          raise
+        conn.send(('raise', error))
+      else:
+        conn.send(('ok', result))
   except (EOFError, ConnectionError):
     pass  # The parent is gone.
   except Exception:  # pylint: disable=broad-except
@@ -192,7 +211,7 @@ class ParallelPyEnvironment(py_environment.PyEnvironment):
       self._fail(index, f'died ({_death_note(self._processes[index])})')
 
   def _receive(self, index, timeout):
-    """The result of worker `index`'s pending call."""
+    """The result of worker `index`'s pending call, or `_Raised`."""
     conn, process = self._conns[index], self._processes[index]
     ready = connection.wait([conn, process.sentinel], timeout)
     if not ready:
@@ -205,6 +224,8 @@ class ParallelPyEnvironment(py_environment.PyEnvironment):
       self._fail(index, f'died ({_death_note(process)})')
     if status == 'error':
       self._fail(index, f'raised:\n{payload}')
+    if status == 'raise':
+      return _Raised(payload)
     return payload
 
   def _fail(self, index, what):
@@ -213,17 +234,30 @@ class ParallelPyEnvironment(py_environment.PyEnvironment):
         f'{type(self).__name__} worker {index} {what}')
 
   def _call(self, command, args_per_worker):
-    """Sends `command` to every worker, then collects all the results."""
+    """Sends `command` to every worker, then collects all the results;
+    raises the first ValueError a state command returned."""
     if not self._finalizer.alive:
       raise ValueError(f'{type(self).__name__} is closed.')
     for index, args in enumerate(args_per_worker):
       self._send(index, command, args)
-    return [self._receive(index, self._timeout)
-            for index in range(self.batch_size)]
+    results = [self._receive(index, self._timeout)
+               for index in range(self.batch_size)]
+    for result in results:
+      if isinstance(result, _Raised):
+        raise result.error
+    return results
 
   def seed(self, seed):
     """Seeds member `i` with `seed + i`."""
     self._call('seed', [(seed + i,) for i in range(self.batch_size)])
+
+  def _get_state(self):
+    """The list of the members' `get_state()`s, from their workers."""
+    return self._call('get_state', [()] * self.batch_size)
+
+  def _set_state(self, state):
+    batched.check_member_states(state, self.batch_size, type(self).__name__)
+    self._call('set_state', [(member,) for member in state])
 
   def _reset(self):
     return ts.stack(self._call('reset', [()] * self.batch_size))

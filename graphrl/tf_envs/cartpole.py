@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from graphrl import random_draws
 from graphrl.compat import tf
 from graphrl.envs import specs
 from graphrl.tf_envs import state_environment
@@ -76,7 +77,7 @@ class CartPole(state_environment.StateEnvironment):
 
   def _sample_state(self):
     """A float64 [N, 4] draw from U[-0.05, 0.05)^4."""
-    return tf.random.uniform([self.batch_size, 4], -_RESET_BOUND,
+    return random_draws.uniform([self.batch_size, 4], -_RESET_BOUND,
                              _RESET_BOUND, tf.float64)
 
   def _observation(self, state):

@@ -21,6 +21,7 @@ step count since reset reaches `max_episode_steps` (200), as by gymnasium's
 
 import numpy as np
 
+from graphrl import random_draws
 from graphrl.compat import tf
 from graphrl.envs import specs
 from graphrl.tf_envs import state_environment
@@ -65,7 +66,7 @@ class Pendulum(state_environment.StateEnvironment):
   def _sample_state(self):
     """A float64 [N, 2] draw of theta ~ U[-pi, pi), theta_dot ~ U[-1, 1)."""
     high = tf.constant(_RESET_HIGH, tf.float64)
-    return tf.random.uniform([self.batch_size, 2], -high, high, tf.float64)
+    return random_draws.uniform([self.batch_size, 2], -high, high, tf.float64)
 
   def _observation(self, state):
     """float32 [N, 3] observations (cos theta, sin theta, theta_dot)."""

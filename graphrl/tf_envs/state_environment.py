@@ -8,6 +8,9 @@ holds the state, the step counts and the time limit, and implements
 
 import abc
 
+import numpy as np
+
+from graphrl import resumable
 from graphrl.compat import tf
 from graphrl.tf_envs import tf_environment
 
@@ -15,11 +18,11 @@ from graphrl.tf_envs import tf_environment
 class StateEnvironment(tf_environment.TFEnvironment):
   """N members with float64 state rows [S] and a time limit T.
 
-  The state [N, S] and the per-member step counts [N] are non-trainable
-  resource variables in LOCAL_VARIABLES, initialized to a reset (run
-  `tf.local_variables_initializer()`). They are not checkpointed: the
-  training loops restart every environment at the start of a run, so
-  checkpoints of the Python and in-graph loops are interchangeable.
+  The state [N, S] and the per-member step counts [N] are place variables
+  (`graphrl.resumable`): a checkpoint holds them, so a resumed run goes on
+  from the very step it was saved at. They start at zero; `reset()` before
+  the first step (the training loop does, in a fresh run). Resets draw from
+  `graphrl.random_draws`, keyed by the graph-level seed.
 
   A step maps state s, action a and count k to s' and reward r by the
   dynamics, and k' = k + 1; a member is truncated when k' >= T, even when it
@@ -31,7 +34,7 @@ class StateEnvironment(tf_environment.TFEnvironment):
 
   def __init__(self, batch_size, state_size, observation_spec, action_spec,
                max_episode_steps, name):
-    """Creates the variables, the state from `_sample_state`.
+    """Creates the variables (zero: `reset()` draws a state).
 
     Args:
       batch_size: N >= 1, the number of members.
@@ -43,8 +46,7 @@ class StateEnvironment(tf_environment.TFEnvironment):
       name: default name of the variable scope (made unique).
 
     Raises:
-      ValueError: for a bad batch_size or max_episode_steps, or a state draw
-        not of shape [N, S].
+      ValueError: for a bad batch_size or max_episode_steps.
     """
     super().__init__(batch_size, observation_spec, action_spec)
     if max_episode_steps is not None and (
@@ -53,18 +55,16 @@ class StateEnvironment(tf_environment.TFEnvironment):
                        '{!r}'.format(max_episode_steps))
     self._max_episode_steps = (None if max_episode_steps is None
                                else int(max_episode_steps))
+    self._state_size = state_size
     with tf.variable_scope(None, default_name=name):
-      fresh = self._sample_state()
-      if not fresh.shape.is_compatible_with([self.batch_size, state_size]):
-        raise ValueError('_sample_state must have shape [{}, {}], got '
-                         '{}'.format(self.batch_size, state_size, fresh.shape))
-      self._state = tf.get_variable(
-          'state', initializer=fresh, trainable=False,
-          collections=[tf.GraphKeys.LOCAL_VARIABLES], use_resource=True)
-      self._elapsed_steps = tf.get_variable(
-          'elapsed_steps', [self.batch_size], tf.int64,
-          tf.zeros_initializer(), trainable=False,
-          collections=[tf.GraphKeys.LOCAL_VARIABLES], use_resource=True)
+      self._state = resumable.variable(
+          np.zeros([self.batch_size, state_size]), 'state', tf.float64)
+      self._elapsed_steps = resumable.variable(
+          np.zeros([self.batch_size], np.int64), 'elapsed_steps')
+
+  @property
+  def state_in_variables(self):
+    return True
 
   @property
   def state(self):
@@ -145,9 +145,15 @@ class StateEnvironment(tf_environment.TFEnvironment):
       The observations [N, *obs_shape] after the reset.
 
     Raises:
-      ValueError: if `mask` is not of shape [N].
+      ValueError: if `mask` is not of shape [N], or a state draw is not of
+        shape [N, S].
     """
     fresh = self._sample_state()
+    if not fresh.shape.is_compatible_with([self.batch_size,
+                                           self._state_size]):
+      raise ValueError('_sample_state must have shape [{}, {}], got '
+                       '{}'.format(self.batch_size, self._state_size,
+                                   fresh.shape))
     if mask is None:
       writes = [self._state.assign(fresh), self._elapsed_steps.assign(
           tf.zeros([self.batch_size], tf.int64))]

@@ -65,6 +65,13 @@ class TFEnvironment(abc.ABC):
       any of them steps the environments once.
     """
 
+  @property
+  def state_in_variables(self):
+    """Whether all of the members' state is in place variables
+    (`graphrl.resumable`), so that a checkpoint holds it; the default,
+    False, has the training loop start them afresh on a resume."""
+    return False
+
   def close(self):
     """Releases what the environment holds outside the graph (nothing)."""
 

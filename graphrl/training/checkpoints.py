@@ -4,6 +4,8 @@ Layout of a logdir:
 
   graphrl.json                   what wrote the run, e.g. agent and env
   checkpoints/ckpt-<step>/ckpt.* one `tf.train.Saver` V2 bundle per checkpoint
+  checkpoints/ckpt-<step>/place.* the run's place (`graphrl.resumable`),
+                                 where the run's loop saves one
   checkpoints/checkpoint         TF state file, for `tf.train.latest_checkpoint`
   checkpoints/best.json          {"step", "score"} of the best-scored one
 
@@ -18,6 +20,10 @@ checkpoints are renamed to `.tmp-*` before they are deleted, and `save`
 removes the `.tmp-*` leftovers of killed processes. A save that cannot write
 (a full disk) removes its temporary directory and raises a `CheckpointError`
 naming the last good checkpoint.
+The place bundle holds where a run is rather than what it learned (random
+draw counters, environment state); `restore_place` restores it only into a
+graph that holds the same place variables, so other tools, and a run of
+another loop, read the weights bundle alone.
 A checkpoint saved with a score (the greedy evaluation of its step) that
 beats all earlier scores is kept besides the latest ones until a better one
 comes: learning curves of DQN on Atari rise and fall, and the best policy
@@ -37,6 +43,7 @@ from graphrl.training import episode_log
 METADATA_FILENAME = 'graphrl.json'
 CHECKPOINT_DIR = 'checkpoints'
 _PREFIX = 'ckpt'
+_PLACE = 'place'
 _COMMITTED = re.compile(r'^ckpt-(\d+)$')
 _BEST = 'best.json'
 _TEMP = episode_log.TEMP_PREFIX
@@ -100,7 +107,8 @@ class CheckpointManager:
   killed; `restore` reads the latest checkpoint and never modifies the logdir.
   """
 
-  def __init__(self, logdir, saver, metadata, keep=3, must_match=None):
+  def __init__(self, logdir, saver, metadata, keep=3, must_match=None,
+               place_saver=None):
     """Creates a manager; touches no file.
 
     Args:
@@ -111,6 +119,8 @@ class CheckpointManager:
       keep: number of most recent checkpoints kept, at least 1.
       must_match: keys of `metadata` whose values must equal those stored in
         the logdir for its checkpoints to be used; all keys by default.
+      place_saver: optional `tf.train.Saver` of the run's place variables,
+        saved beside `saver`'s in each checkpoint (`restore_place`).
 
     Raises:
       ValueError: `keep` < 1, `metadata` is not JSON-able, or `must_match`
@@ -130,6 +140,7 @@ class CheckpointManager:
     self._logdir = logdir
     self._directory = os.path.join(logdir, CHECKPOINT_DIR)
     self._saver = saver
+    self._place_saver = place_saver
     self._metadata = metadata
     self._must_match = must_match
     self._keep = keep
@@ -197,6 +208,23 @@ class CheckpointManager:
           'older one (%s)' % (path, _reason(error), older)) from error
     return step
 
+  def restore_place(self, sess, step):
+    """Restores the place bundle of the checkpoint of `step` into `sess`.
+
+    Returns:
+      Whether it did: False for a checkpoint without one (written before
+      runs saved their place) or one of another graph's place variables
+      (another loop, or settings that change their shapes); the run's
+      loop then starts its environments afresh.
+    """
+    prefix = os.path.join(os.path.dirname(self.path(step)), _PLACE)
+    try:
+      self._place_saver.restore(sess, prefix)
+    except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError,
+            ValueError):
+      return False
+    return True
+
   def save(self, sess, step, score=None):
     """Saves the variables as the checkpoint of `step`.
 
@@ -250,8 +278,11 @@ class CheckpointManager:
     renames it into place; `steps` are those of the existing checkpoints."""
     temp = os.path.join(self._directory, '%sckpt-%d' % (_TEMP, step))
     try:
-      self._saver.save(sess, os.path.join(temp, _PREFIX),
-                       write_meta_graph=False, write_state=False)
+      for saver, prefix in ((self._saver, _PREFIX),
+                            (self._place_saver, _PLACE)):
+        if saver is not None:
+          saver.save(sess, os.path.join(temp, prefix),
+                     write_meta_graph=False, write_state=False)
       _fsync_tree(temp)
     except (tf.errors.ResourceExhaustedError, OSError) as error:
       shutil.rmtree(temp, ignore_errors=True)

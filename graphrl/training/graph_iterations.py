@@ -29,12 +29,15 @@ so a seeded run is reproducible.
 Finished episodes leave the loop as rows (`EPISODE_FIELDS`): the env steps
 counted after each iteration [K], and [K, N] the return and length an
 episode reached in the iteration it ended and whether it ended there. The
-running returns, lengths and step types are local variables: they last from
-run to run but not in checkpoints; `start` restarts every member.
+running returns, lengths and step types are place variables
+(`graphrl.resumable`), which checkpoints hold with the state of an in-graph
+environment: a resumed run goes on with its episodes. `start` restarts every
+member, for a run that starts its environments afresh.
 """
 
 import collections
 
+from graphrl import resumable
 from graphrl.compat import tf
 from graphrl.envs import time_step as ts
 
@@ -135,8 +138,8 @@ def on_policy(agent, env):
   first, mid, last = (tf.fill([n], int(kind)) for kind in (
       ts.StepType.FIRST, ts.StepType.MID, ts.StepType.LAST))
   with tf.variable_scope('graph_loop'):
-    step_type = _local('step_type', first)
-    finished = _local('finished', tf.zeros([n], tf.bool))
+    step_type = resumable.variable(first, 'step_type')
+    finished = resumable.variable(tf.zeros([n], tf.bool), 'finished')
 
   def iteration(train, last_values):
     with tf.name_scope('act'):
@@ -188,8 +191,8 @@ def _build(agent, env, iteration, start):
   names = sorted(agent.scalars)
   with tf.variable_scope('graph_loop'):
     episodes = _EpisodeAccounting(env.batch_size)
-    last_train = _local('train_values',
-                        tf.fill([1 + len(names)], float('nan')))
+    last_train = resumable.variable(
+        tf.fill([1 + len(names)], float('nan')), 'train_values')
     iterations = tf.placeholder(tf.int32, [], 'iterations')
 
     def train():
@@ -233,8 +236,9 @@ class _EpisodeAccounting:
   """Running returns and lengths [N] of the members' current episodes."""
 
   def __init__(self, batch_size):
-    self._returns = _local('returns', tf.zeros([batch_size]))
-    self._lengths = _local('lengths', tf.zeros([batch_size], tf.int64))
+    self._returns = resumable.variable(tf.zeros([batch_size]), 'returns')
+    self._lengths = resumable.variable(tf.zeros([batch_size], tf.int64),
+                                        'lengths')
 
   def step(self, reward, ended, restart):
     """Adds one step; returns the rows (returns, lengths, ended) [N].
@@ -256,8 +260,3 @@ class _EpisodeAccounting:
     return tf.group(self._returns.assign(tf.zeros_like(self._returns)),
                     self._lengths.assign(tf.zeros_like(self._lengths)))
 
-
-def _local(name, initial_value):
-  """A non-trainable resource variable outside the checkpoints."""
-  return tf.Variable(initial_value, trainable=False, use_resource=True,
-                     collections=[tf.GraphKeys.LOCAL_VARIABLES], name=name)

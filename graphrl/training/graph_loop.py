@@ -12,10 +12,13 @@ Timing: an episode's `train_s` is the loop time at the end of the run that
 finished it, so it is late by at most one run (`steps_per_run` env steps).
 Train scalars are those of the last train step of a run.
 
-Checkpoints hold what the Python loops' do: the environments' state and the
-running episode returns are local variables, so a run (fresh or resumed)
-starts every environment afresh, and the two loops resume each other's
-checkpoints.
+The loop's place in a checkpoint is in variables (`graphrl.resumable`):
+the state of graph-op environments (`TFEnvironment.state_in_variables`),
+the running episodes and the random draw counters, so a resumed run goes
+on where it was saved. A run on environments stepped in Python
+(`PyFuncEnvironment`) starts them afresh, as does a run resuming a
+checkpoint of the Python loops: the loops resume each other's checkpoints,
+weights, optimizer and replay.
 """
 
 import math
@@ -64,12 +67,18 @@ class GraphLoop:
     else:
       self._ops = graph_iterations.on_policy(agent, env)
 
+  def place(self):
+    """Where the loop is, beyond its variables: nothing ({}), or None when
+    its environments keep state outside them."""
+    return {} if self._env.state_in_variables else None
+
   def iterate(self, run):
     """Runs K env steps per `Session.run` while `run.running()`."""
     ops, members, sess = self._ops, self._env.batch_size, run.sess
     steps = run.steps
     sess.run(tf.local_variables_initializer())
-    sess.run(ops.start)
+    if run.place is None:
+      sess.run(ops.start)
     run_iterations = StepCallable(
         sess, [ops.outputs[name] for name in _FETCHES], [ops.iterations])
     trained = sess.run(self._agent.train_steps)

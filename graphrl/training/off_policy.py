@@ -5,7 +5,9 @@ observation, stores the previous transition and, every `train_every` steps
 after `learning_starts`, takes a gradient step. With `learner_thread` the
 gradient steps run in a second thread instead
 (`graphrl.training.learner_thread`), at the same cadence. The run's
-records, evaluations and checkpoints are the `graphrl.training.run.Run`'s.
+records, evaluations and checkpoints are the `graphrl.training.run.Run`'s;
+the loop's place in them is the environment's state, the transition it has
+yet to store and the running episode's return and length.
 """
 
 import dataclasses
@@ -39,6 +41,12 @@ class OffPolicyLoop:
     self._agent, self._env, self._config = agent, env, config
     if config.learner_thread:  # A train op that does not store first.
       self._learner_step = agent.train_step()
+    self._place = lambda: None  # Set by `iterate`.
+
+  def place(self):
+    """Where the loop is, for a checkpoint; None if its environment's state
+    cannot be saved."""
+    return self._place()
 
   def iterate(self, run):
     """Acts, stores and trains from `run.steps` while `run.running()`."""
@@ -54,9 +62,18 @@ class OffPolicyLoop:
             agent.train, agent.loss, agent.scalars), feeds)
     learner = self._start_learner(run) if c.learner_thread else None
     try:
-      pending = None
-      time_step = self._reset(sess)
-      episode_return, episode_length = 0.0, 0
+      if run.restored_env(self._env):
+        time_step = self._env.current_time_step()
+        pending = run.place['pending']
+        episode_return, episode_length = run.place['episode']
+      else:
+        pending = None
+        time_step = self._reset(sess)
+        episode_return, episode_length = 0.0, 0
+      if run.saves_state_of(self._env):
+        self._place = lambda: {
+            'env': self._env.get_state(), 'pending': pending,
+            'episode': [episode_return, episode_length]}
       while run.running():
         observ = time_step.observation[None]
         train = (learner is None and pending is not None and

@@ -14,9 +14,11 @@ stores the last step also trains:
 Environment steps are summed over the N members, without the auto-reset
 step after an episode's end; every finished episode of every member is a
 row of `episodes.csv` (its member in the `env` column). The run's records,
-evaluations and checkpoints are the `graphrl.training.run.Run`'s. A resumed
-run restarts its environments, so it clears the partial rollout stored
-with the checkpoint.
+evaluations and checkpoints are the `graphrl.training.run.Run`'s; the
+loop's place in them is the environments' state, the batched step it has
+yet to store, the running episodes and the stores since the last update,
+so a resumed run goes on with the partial rollout stored with the
+checkpoint. A run that starts its environments afresh clears it.
 """
 
 import dataclasses
@@ -34,6 +36,10 @@ class LoopConfig(run_lib.LoopConfig):
   num_steps: int = 200000
   eval_every: int = 10000         # 0: evaluate only at the end
   checkpoint_every: int = 20000
+
+
+# The loop's own place, besides its environments'.
+_PLACE = ('returns', 'lengths', 'finished', 'pending', 'stored')
 
 
 class OnPolicyLoop:
@@ -61,12 +67,17 @@ class OnPolicyLoop:
               else 'an unbatched environment'))
     del config  # The run's.
     self._agent, self._env = agent, env
+    self._place = lambda: None  # Set by `iterate`.
+
+  def place(self):
+    """Where the loop is, for a checkpoint; None if its environments' state
+    cannot be saved."""
+    return self._place()
 
   def iterate(self, run):
     """Acts, stores and updates from `run.steps` while `run.running()`."""
     agent, env, sess = self._agent, self._env, run.sess
     steps = run.steps
-    sess.run(agent.clear)  # The environments start afresh.
     feeds = [agent.observ, agent.step_type] + list(agent.transition)
     act = StepCallable(sess, [agent.explore_action], feeds[:2])
     act_store = StepCallable(sess, [agent.explore_action, agent.store], feeds)
@@ -75,11 +86,21 @@ class OnPolicyLoop:
     update = StepCallable(
         sess, acted + run.train_fetches(agent.train, agent.loss,
                                         agent.scalars), feeds)
-    time_step = env.reset()
-    returns = np.zeros(env.batch_size)
-    lengths = np.zeros(env.batch_size, np.int64)
-    finished = np.zeros(env.batch_size, bool)  # Since the last reset.
-    pending, stored = None, 0
+    if run.restored_env(env):
+      time_step = env.current_time_step()
+      returns, lengths, finished, pending, stored = (
+          run.place[name] for name in _PLACE)
+    else:
+      sess.run(agent.clear)  # The environments start afresh.
+      time_step = env.reset()
+      returns = np.zeros(env.batch_size)
+      lengths = np.zeros(env.batch_size, np.int64)
+      finished = np.zeros(env.batch_size, bool)  # Since the last reset.
+      pending, stored = None, 0
+    if run.saves_state_of(env):
+      self._place = lambda: dict(
+          env=env.get_state(), returns=returns, lengths=lengths,
+          finished=finished, pending=pending, stored=stored)
     while run.running():
       current = (time_step.observation, time_step.step_type)
       if pending is None:

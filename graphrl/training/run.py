@@ -10,10 +10,21 @@ its JSON-able summary. Records that a killed run wrote after its last
 checkpoint are cut back when it resumes, and a run stopped by a user error
 (a non-finite loss) leaves them as of its last checkpoint.
 
+A checkpoint also holds the run's place (`graphrl.resumable`): the
+counters of every random draw, the state of in-graph environments, and,
+from `loop.place()`, a Python loop's environments and unfinished episodes,
+with the evaluation environment's state. A run resumed in the loop that
+saved it therefore goes on exactly as the uninterrupted run, bit for bit
+(on one CPU model, without a learner thread), where its environments'
+state can be saved (`PyEnvironment.get_state`); other runs restart their
+environments.
+
 `Run.train(loop)` calls `loop.iterate(run)`, which steps the agent in
 `run.sess` from env step `run.steps` for as long as `run.running()`
 (`run.config` holds the shared settings, `run.next_due()` the step of the
-next evaluation, checkpoint or summary) and reports to the run:
+next evaluation, checkpoint or summary), from `run.place` (what its
+`place()` returned for the checkpoint it resumes, or None: start the
+environments afresh) and reports to the run:
 
   end_episode(step, return, length)  a finished training episode
   check_loss(loss, step)             stops the run on a non-finite loss
@@ -24,6 +35,12 @@ next evaluation, checkpoint or summary) and reports to the run:
                                      logs finished games, evaluates and
                                      checkpoints when due (after `drain()`,
                                      a learner thread's pending train steps)
+
+Before each checkpoint the run calls `loop.place()`: where the loop is, as
+data (`place_codec`), or None when it cannot be saved (a Python loop asks
+`run.saves_state_of(env)`). Resumed, a Python loop has
+`run.restored_env(env)` put its environment back and reads the rest from
+`run.place`.
 
 The loops are peers: `off_policy.OffPolicyLoop` and `on_policy.OnPolicyLoop`
 step Python environments, `graph_loop.GraphLoop` a `tf.while_loop` of
@@ -40,12 +57,15 @@ import math
 import os
 import time
 
+from graphrl import envs
+from graphrl import resumable
 from graphrl.compat import session_config
 from graphrl.compat import tf
 from graphrl.training import checkpoints
 from graphrl.training import cli
 from graphrl.training import episode_log
 from graphrl.training import evaluation
+from graphrl.training import place_codec
 from graphrl.training import progress
 from graphrl.training import signals
 from graphrl.training import summaries
@@ -106,16 +126,21 @@ class Run:
                                    name='episodes')
       self._episodes_value = tf.placeholder(tf.int64, [])
       self._set_episodes = self._episodes.assign(self._episodes_value)
+      # The encoded Python place (`place_codec`), b'' for none.
+      self._place = resumable.variable(b'', 'place', tf.string)
+      self._place_value = tf.placeholder(tf.string, [])
+      self._set_place = self._place.assign(self._place_value)
     self._metadata = metadata
     # Set by `train`.
     self.sess = self.steps = self.episodes = self._checkpoints = None
+    self.place = self._loop = self._summary_due = None
 
   def train(self, loop):
     """Trains with `loop` to `config.num_steps` env steps, resuming from
     `logdir`.
 
     Args:
-      loop: has `iterate(run)` (see the module docstring).
+      loop: has `iterate(run)` and `place()` (see the module docstring).
 
     Returns:
       A JSON-able summary: steps, episodes, wall time, the last greedy
@@ -126,15 +151,20 @@ class Run:
         non-finite loss or a checkpoint that cannot be written (training
         stops; the records are left as of the last checkpoint).
     """
+    self._loop = loop
     self._checkpoints = checkpoints.CheckpointManager(
-        self._logdir, tf.train.Saver(max_to_keep=None), self._metadata,
-        keep=self.config.keep_checkpoints, must_match=('agent', 'env'))
+        self._logdir, tf.train.Saver(resumable.weights(), max_to_keep=None),
+        self._metadata, keep=self.config.keep_checkpoints,
+        must_match=('agent', 'env'),
+        place_saver=tf.train.Saver(resumable.variables(), max_to_keep=None))
     with tf.Session(config=session_config(self.config.threads)) as sess:
       self.sess = sess
       sess.run(tf.global_variables_initializer())
       restored = self._checkpoints.restore(sess)
       if restored is None:
         sess.run(self.agent.sync_target)
+      else:
+        self.place, fresh = self._restore_place(restored)
       steps, episodes = sess.run([self.agent.env_steps, self._episodes])
       self.steps, self.episodes = int(steps), int(episodes)
       os.makedirs(self._logdir, exist_ok=True)
@@ -150,6 +180,8 @@ class Run:
         if restored is not None:
           print('Resuming from the checkpoint of step %d.' % self.steps,
                 flush=True)
+          if self.place is None:
+            _say_afresh(fresh)
         self._start()
         try:
           loop.iterate(self)
@@ -217,6 +249,32 @@ class Run:
       self._save(step)
     self._meter.update(step)
 
+  def saves_state_of(self, env):
+    """Whether the state of the loop's Python environment `env` can be
+    saved in checkpoints; says why not, if not."""
+    try:
+      env.get_state()
+    except envs.StateNotSavableError as error:
+      print('Note: %s A resumed run will start its environments afresh.'
+            % _sentence(error), flush=True)
+      return False
+    return True
+
+  def restored_env(self, env):
+    """Whether the loop's Python environment `env` goes on where the
+    checkpoint left it: restores the state of `run.place['env']` into it.
+    False, saying why, for a run without a place or a state that does not
+    fit `env` (e.g. after --allow_changed_settings)."""
+    if self.place is None:
+      return False
+    try:
+      env.set_state(self.place['env'])
+    except ValueError as error:
+      _say_afresh(error)
+      self.place = None
+      return False
+    return True
+
   def next_due(self):
     """The env step at which the next evaluation or checkpoint is due, or a
     summary after the current step (one already due waits for a train
@@ -232,6 +290,8 @@ class Run:
     self._due_at = {name: _next_multiple(self.steps,
                                          getattr(c, name + '_every'))
                     for name in _PERIODIC}
+    if self._summary_due is not None:
+      self._due_at['summary'] = self._summary_due
     self._last_eval, self._reached = None, False
     self._meter = progress.Progress(c.num_steps, interval_s=c.progress_every_s,
                                     start_step=self.steps)
@@ -346,14 +406,63 @@ class Run:
     self._last_eval = result
     self._reached = target is not None and result['mean_return'] >= target
 
+  def _restore_place(self, step):
+    """Restores the place of the checkpoint of `step`, for a checkpoint of
+    this loop.
+
+    Returns:
+      (the loop's place, None), or (None, why not).
+    """
+    loop = type(self._loop).__name__
+    if not self._checkpoints.restore_place(self.sess, step):
+      return None, 'the checkpoint holds no place of the %s' % loop
+    data = self.sess.run(self._place)
+    if not data:
+      return None, "the run's environments could not be saved"
+    saved = place_codec.decode(data)
+    if saved['loop'] != loop:
+      return None, 'the checkpoint is one of the %s' % saved['loop']
+    if saved['eval_env'] is not None:
+      try:
+        self._eval_env.set_state(saved['eval_env'])
+      except ValueError:
+        pass  # Other evaluation settings: it starts afresh, as it may.
+    # A summary due before the checkpoint may wait for a train step after.
+    self._summary_due = saved['summary_due']
+    return saved['place'], None
+
+  def _encoded_place(self):
+    """The loop's and the evaluation environment's place, in bytes."""
+    place = self._loop.place()
+    if place is None:
+      return b''
+    try:
+      eval_env = self._eval_env.get_state()
+    except envs.StateNotSavableError:
+      eval_env = None
+    return place_codec.encode({'loop': type(self._loop).__name__,
+                               'eval_env': eval_env, 'place': place,
+                               'summary_due': self._due_at['summary']})
+
   def _save(self, step):
     """Checkpoints the run, ranked by the evaluation of `step` if any."""
-    self.sess.run(self._set_episodes, {self._episodes_value: self.episodes})
+    self.sess.run([self._set_episodes, self._set_place],
+                  {self._episodes_value: self.episodes,
+                   self._place_value: self._encoded_place()})
     evaluated = self._last_eval is not None and self._last_eval['step'] == step
     self._checkpoints.save(
         self.sess, step,
         score=self._last_eval['mean_return'] if evaluated else None)
     self._writer.flush()
+
+
+def _sentence(error):
+  """The message of `error`, ending in one full stop."""
+  return str(error).rstrip('.') + '.'
+
+
+def _say_afresh(why):
+  print('The environments start afresh: %s' % _sentence(why), flush=True)
 
 
 def _next_multiple(step, every):
