@@ -12,8 +12,9 @@ mean into `tests/loop_returns.json`, with the machine and the commit of
 `--source`, the checkout whose graphrl trains (default this one).
 `tests/test_loop_returns.py` reruns them and asserts the same returns, bit
 for bit: a refactoring of the loops, the run or the agents that changes
-what a seeded run does fails it. Recorded once, before such a change, from
-the commit before it (`--source`).
+what a seeded run does fails it. Recorded before such a change, from the
+commit before it (`--source`), and anew after a change meant to move every
+seeded trajectory (the stateless random draws of issue 15).
 """
 
 import datetime

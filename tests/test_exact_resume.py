@@ -1,7 +1,7 @@
 """A run killed and resumed is the uninterrupted run, bit for bit.
 
-For DQN, A2C and DDPG in the Python loop and in the graph loop, and DQN on
-Pong, a short seeded run is trained once without interruption and once killed (SIGKILL at
+For DQN, A2C and DDPG in the Python loop and in the graph loop, A2C with
+the GRU torso and DQN on Pong, a short seeded run is trained once without interruption and once killed (SIGKILL at
 a random moment after its first checkpoint, or SIGTERM, which saves where
 it stops) and rerun to the end. The second run's training episodes,
 greedy evaluations, TensorBoard losses and final checkpoint (weights,
@@ -45,6 +45,9 @@ CASES = {
     'a2c@graph': ('--agent=a2c', '--loop=graph', '--num_steps=6000',
                   '--eval_every=2000', '--checkpoint_every=500',
                   '--steps_per_run=100') + _CARTPOLE,
+    'a2c_gru@python': ('--agent=a2c', '--torso=gru', '--loop=python',
+                       '--env=MaskedCartPole-v1', '--num_steps=3000',
+                       '--eval_every=1000', '--checkpoint_every=500'),
     'ddpg@python': ('--loop=python',) + _PENDULUM,
     # The ALE's emulator state, the frame stack and the frame replay.
     'dqn_pong@python': (

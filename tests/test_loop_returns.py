@@ -1,9 +1,11 @@
 """The training loops, the run and the agents still do what they did.
 
 Every run of `tests/loop_returns.json` (recorded by
-`scripts/record_loop_returns.py` from the commit before the loops became
-peers of one run, issue 13) is trained again: its training episodes'
-returns and its final greedy mean must be the recorded ones, bit for bit.
+`scripts/record_loop_returns.py`, first from the commit before the loops
+became peers of one run, issue 13, and again, as the file's commit says,
+once every random op had become a stateless draw, issue 15, which moved
+every seeded trajectory) is trained again: its training episodes' returns
+and its final greedy mean must be the recorded ones, bit for bit.
 DQN, REINFORCE, A2C and DDPG in both loops, A2C with the GRU torso, TD3,
 DQN with prioritized n-step replay, a Pong run of the frame replay, runs
 with evaluations and checkpoints mid-run, and runs stopped and resumed

@@ -12,9 +12,9 @@ never saw ('final').
 A seeded run is reproducible on one CPU, not across CPUs: another CPU's
 kernels (AVX-512 against AVX2) round differently and the run follows
 another trajectory (on an Intel Xeon with AVX-512, ddqn_cartpole seeds 0
-and 1 do not solve within 50k steps, with or without oneDNN; docs/
-RESULTS.md). So a case runs only on the CPU model its numbers were
-recorded on, and is skipped, saying so, elsewhere;
+and 1 of the AMD EPYC's recording did not solve within 50k steps, with or
+without oneDNN; docs/RESULTS.md). So a case runs only on the CPU model its
+numbers were recorded on, and is skipped, saying so, elsewhere;
 `scripts/record_reference_numbers.py` records a machine's own.
 """
 
