@@ -11,11 +11,16 @@ in `tf.stop_gradient`.
 
 import collections
 
+import numpy as np
+
 from graphrl import shape_checks
 from graphrl.compat import tf
 
 # `td_loss`: the weighted mean loss (scalar) and the TD errors [B].
 TDLoss = collections.namedtuple('TDLoss', ['loss', 'td'])
+# `quantile_huber_loss`: the weighted mean loss (scalar) and the per-sample
+# losses [B].
+QuantileLoss = collections.namedtuple('QuantileLoss', ['loss', 'per_sample'])
 # `actor_critic_loss`: the total loss (scalar) and a dict of its terms.
 ActorCriticLoss = collections.namedtuple('ActorCriticLoss', ['total', 'terms'])
 
@@ -30,13 +35,14 @@ def action_values(q, action):
   """Q(s_i, a_i) of each sample's own action: out[i] = q[i, action[i]].
 
   Args:
-    q: float [B, A].
+    q: float [B, A], or quantiles [B, A, N].
     action: int [B], each in [0, A).
 
   Returns:
-    float [B].
+    float [B], or [B, N] for quantiles.
   """
-  shape_checks.check_rank(q, 2, 'q')
+  if q.shape.ndims not in (2, 3):
+    raise ValueError('q must have rank 2 or 3, got shape %s' % q.shape)
   shape_checks.check_rank(action, 1, 'action')
   return tf.gather(q, action, axis=1, batch_dims=1)
 
@@ -178,16 +184,101 @@ def td_loss(q_sa, target, kind='mse', weights=None, huber_delta=1.):
   elif kind == 'huber':
     if huber_delta <= 0:
       raise ValueError('huber_delta must be > 0, got %s' % huber_delta)
-    abs_td = tf.abs(td)
-    quadratic = tf.minimum(abs_td, huber_delta)
-    # 0.5 q^2 + delta (|td| - q), q = min(|td|, delta): both branches at once.
-    per_sample = 0.5 * tf.square(quadratic) + huber_delta * (abs_td - quadratic)
+    per_sample = _huber(td, huber_delta)
   else:
     raise ValueError("kind must be 'mse' or 'huber', got %r" % (kind,))
   if weights is not None:
     _check_same_shape(q_sa, weights, 'q_sa and weights')
     per_sample *= weights
   return TDLoss(tf.reduce_mean(per_sample), td)
+
+
+def _huber(x, delta):
+  """Elementwise Huber loss: 0.5 x^2 if |x| <= delta, else
+  delta * (|x| - 0.5 * delta)."""
+  abs_x = tf.abs(x)
+  quadratic = tf.minimum(abs_x, delta)
+  # 0.5 q^2 + delta (|x| - q), q = min(|x|, delta): both branches at once.
+  return 0.5 * tf.square(quadratic) + delta * (abs_x - quadratic)
+
+
+def quantile_target(reward, discount, next_quantiles, next_q, gamma):
+  """QR-DQN's target samples T_j = r + gamma * discount * theta_j(s', a*).
+
+  Dabney et al. 2018, Algorithm 1: a* = argmax_a next_q(s', a), with
+  next_q the mean over j of the target quantiles theta_j(s', a) (Q-learning)
+  or of the online network's (Double DQN); theta_j(s', a*) are the target
+  network's quantiles of a*.
+
+  Args:
+    reward: float [B].
+    discount: float [B], d in [0, 1].
+    next_quantiles: float [B, A, N], target-network quantiles of s'.
+    next_q: float [B, A], the values that choose a*.
+    gamma: discount factor.
+
+  Returns:
+    float [B, N], gradient-stopped.
+  """
+  shape_checks.check_rank(reward, 1, 'reward')
+  _check_same_shape(reward, discount, 'reward and discount')
+  shape_checks.check_rank(next_quantiles, 3, 'next_quantiles')
+  shape_checks.check_rank(next_q, 2, 'next_q')
+  _check_same_shape(next_q, next_quantiles[:, :, 0],
+                    'next_q and next_quantiles[:, :, 0]')
+  next_action = tf.argmax(next_q, axis=1, output_type=tf.int32)
+  next_theta = action_values(next_quantiles, next_action)
+  discount = tf.cast(discount, reward.dtype)
+  return tf.stop_gradient(
+      reward[:, None] + gamma * discount[:, None] * next_theta)
+
+
+def quantile_huber_loss(quantiles, target, kappa=1., weights=None):
+  """QR-DQN's quantile Huber loss (Dabney et al. 2018, eq. 9-10).
+
+  For sample b with N predicted quantiles theta_i [B, N] of its action and
+  M target samples T_j [B, M] (`quantile_target`, M = N in QR-DQN):
+    u_ij = T_j - theta_i                                      [B, N, M]
+    tau_i = (2i - 1) / (2N),  i = 1..N   (the quantile midpoints)
+    rho_ij = |tau_i - 1{u_ij < 0}| * L_kappa(u_ij) / kappa,
+    L_kappa(u) = 0.5 u^2 if |u| <= kappa else kappa (|u| - 0.5 kappa),
+    l_b = sum_i mean_j rho_ij                                  [B]
+    loss = mean_b w_b * l_b,  w = importance-sampling weights (default 1).
+  Minimising it moves theta_i towards the tau_i-quantile of the targets.
+  `target` should already be gradient-stopped (`quantile_target` is).
+
+  Args:
+    quantiles: float [B, N], with N static.
+    target: float [B, M].
+    kappa: positive float, where L_kappa turns linear.
+    weights: optional float [B].
+
+  Returns:
+    A `QuantileLoss` (loss, per_sample): the float scalar loss and l [B]
+    (e.g. for replay priorities).
+  """
+  shape_checks.check_rank(quantiles, 2, 'quantiles')
+  shape_checks.check_rank(target, 2, 'target')
+  _check_same_shape(quantiles[:, 0], target[:, 0],
+                    'the batch of quantiles and target')
+  if kappa <= 0:
+    raise ValueError('kappa must be > 0, got %s' % kappa)
+  num_quantiles = quantiles.shape.as_list()[1]
+  if num_quantiles is None:
+    raise ValueError('quantiles need a static N, got shape %s'
+                     % quantiles.shape)
+  tau = (2. * np.arange(1, num_quantiles + 1) - 1.) / (2. * num_quantiles)
+  tau = tf.constant(tau[:, None], quantiles.dtype)                # [N, 1]
+  u = target[:, None, :] - quantiles[:, :, None]                # [B, N, M]
+  below = tf.cast(u < 0., u.dtype)
+  rho = tf.abs(tau - below) * _huber(u, kappa) / kappa
+  per_sample = tf.reduce_sum(tf.reduce_mean(rho, axis=2), axis=1)
+  weighted = per_sample
+  if weights is not None:
+    _check_same_shape(per_sample, weights,
+                      'the batch of quantiles and weights')
+    weighted = per_sample * weights
+  return QuantileLoss(tf.reduce_mean(weighted), per_sample)
 
 
 def reinforce_loss(logits, actions, advantages):

@@ -1,4 +1,5 @@
-"""Function approximators: MLP, Nature-DQN and A3C torsos, DDPG actor/critic.
+"""Function approximators: MLP, Nature-DQN and A3C torsos, Q and quantile
+heads, DDPG actor/critic.
 
 Every network builds its tf-slim layers inside
 `tf.variable_scope(name, reuse=tf.AUTO_REUSE)`: the first call creates the
@@ -144,7 +145,46 @@ def q_values(torso, frames, num_actions, name, dueling=False):
                                  scope='value')
     advantage = slim.fully_connected(features, num_actions,
                                      activation_fn=None, scope='advantage')
-    return value + advantage - tf.reduce_mean(advantage, 1, keepdims=True)
+    return _dueling(value, advantage)
+
+
+def _dueling(value, advantage):
+  """V + A - mean_a A, the mean over the action axis 1 of [B, A, ...]."""
+  return value + advantage - tf.reduce_mean(advantage, 1, keepdims=True)
+
+
+def quantile_values(torso, observ, num_actions, num_quantiles, name,
+                    dueling=False):
+  """Quantiles theta_i(s, a) of QR-DQN's return distribution (Dabney et al.,
+  2018) on a torso's features f = torso(s) [B, D]; Q(s, a) = mean_i theta_i.
+
+  One linear layer, theta(s, ., .) = reshape(f W + b) [B, A, N]; or with
+  `dueling` per quantile,
+    theta_i(s, a) = V_i(s) + A_i(s, a) - (1/|A|) sum_a' A_i(s, a'),
+    V(s) = f W_v + b_v [B, 1, N],  A(s) = f W_a + b_a [B, A, N].
+
+  Args:
+    torso: f(observ, scope) -> features [B, D], e.g. `nature_dqn_torso`.
+    observ: observations [B, ...] the torso takes.
+    num_actions: A, the number of discrete actions.
+    num_quantiles: N, quantiles per action.
+    name: variable scope; reused on later calls.
+    dueling: whether to use the dueling head.
+
+  Returns:
+    float [B, A, N].
+  """
+  def linear(features, rows, scope):
+    out = slim.fully_connected(features, rows * num_quantiles,
+                               activation_fn=None, scope=scope)
+    return tf.reshape(out, [-1, rows, num_quantiles])
+
+  with tf.variable_scope(name, reuse=tf.AUTO_REUSE):
+    features = torso(observ, 'torso')
+    if not dueling:
+      return linear(features, num_actions, 'quantiles')
+    return _dueling(linear(features, 1, 'value'),
+                    linear(features, num_actions, 'advantage'))
 
 
 def nature_q_values(frames, num_actions, name, dueling=False):

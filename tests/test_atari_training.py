@@ -4,9 +4,9 @@
 (`envs.load_atari`), frame-deduplicated replay with 3-step returns, a
 serial run's checkpoint, a resume with the flagfile's learner thread that
 continues from it at the serial loop's train cadence, and an evaluation of
-whole games with raw scores; then `graphrl.evaluate` on the run. The
-serial loop runs the session on two threads, which must not cost
-reproducibility.
+whole games with raw scores; then `graphrl.evaluate` on the run, also
+with the QR-DQN quantile head (`--head=quantile`). The serial loop runs
+the session on two threads, which must not cost reproducibility.
 """
 
 import csv
@@ -98,6 +98,30 @@ def test_prioritized_frames_train_checkpoint_and_resume(tmp_path):
   stored = priorities[0][:index]
   # Sampled steps hold |td| + epsilon, the others the largest priority.
   assert np.all(stored > 0) and len(np.unique(stored)) > 1
+
+
+def test_quantile_head_trains_checkpoints_resumes_and_evaluates(tmp_path):
+  # QR-DQN's head (16 quantiles) on the flagfile's dueling a3c network.
+  logdir = str(tmp_path / 'quantile')
+  flags = TINY + ['--head=quantile', '--num_quantiles=16',
+                  '--logdir=' + logdir]
+  first, _ = _run('graphrl.train', *flags, '--nolearner_thread',
+                  '--num_steps=200')
+  assert first['steps'] == 200
+  second, output = _run('graphrl.train', *flags, '--num_steps=300')
+  assert 'Resuming from the checkpoint of step 200.' in output
+  assert second['steps'] == 300
+  reader = _reader(logdir, 300)
+  shapes = reader.get_variable_to_shape_map()
+  # V [256, 1 * N] and A [256, 6 * N] for Pong's 6 actions.
+  assert shapes['dqn/q/value/weights'] == [256, 16]
+  assert shapes['dqn/q/advantage/weights'] == [256, 96]
+  # Train steps at s = 100, 102, ..., 198 and after the resume (whose first
+  # step stores nothing) at 202, ..., 298: 50 + 49.
+  assert reader.get_tensor('dqn/train_steps') == 99
+  result, _ = _run('graphrl.evaluate', '--logdir=' + logdir, '--episodes=1')
+  assert result['checkpoint_step'] == 300
+  assert -21 <= result['mean_return'] <= 21
 
 
 def test_a2c_with_the_a3c_network_trains_resumes_and_evaluates(tmp_path):

@@ -28,9 +28,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _COMMON = ('--seed=3', '--eval_episodes=3', '--progress_every_s=1000000',
            '--summary_every=100', '--keep_checkpoints=100')
 _CARTPOLE = ('--env=CartPole-v1',)
-_PENDULUM = ('--env=Pendulum-v1', '--agent=ddpg', '--num_steps=1200',
-             '--learning_starts=200', '--eval_every=400',
-             '--checkpoint_every=300')
+_PENDULUM = ('--env=Pendulum-v1', '--agent=ddpg', '--num_steps=1000',
+             '--learning_starts=200', '--eval_every=500',
+             '--checkpoint_every=250')
 CASES = {
     'dqn@python': ('--agent=dqn', '--loop=python', '--num_steps=1500',
                    '--learning_starts=200', '--eval_every=500',
@@ -46,15 +46,16 @@ CASES = {
                   '--eval_every=2000', '--checkpoint_every=500',
                   '--steps_per_run=100') + _CARTPOLE,
     'a2c_gru@python': ('--agent=a2c', '--torso=gru', '--loop=python',
-                       '--env=MaskedCartPole-v1', '--num_steps=3000',
-                       '--eval_every=1000', '--checkpoint_every=500'),
+                       '--env=MaskedCartPole-v1', '--num_steps=2000',
+                       '--eval_every=1000', '--checkpoint_every=400'),
     'ddpg@python': ('--loop=python',) + _PENDULUM,
     # The ALE's emulator state, the frame stack and the frame replay.
     'dqn_pong@python': (
         '--flagfile=flags/dqn_pong.flags', '--nolearner_thread',
         '--replay_capacity=400', '--learning_starts=100',
-        '--epsilon_steps=200', '--num_steps=700', '--max_episode_steps=300',
-        '--threads=1', '--checkpoint_every=150', '--eval_every=350'),
+        '--epsilon_steps=200', '--num_steps=500', '--max_episode_steps=300',
+        '--threads=1', '--checkpoint_every=120', '--eval_every=250',
+        '--eval_episodes=1'),
     'ddpg@graph': ('--loop=graph', '--steps_per_run=50') + _PENDULUM,
 }
 
@@ -76,11 +77,12 @@ def _interrupt(flags, logdir, number, rng):
   process = subprocess.Popen(_command(flags, logdir), cwd=ROOT,
                              stdout=subprocess.DEVNULL)
   try:
-    deadline, after = time.time() + 300, rng.randint(1, 3)
-    while len(checkpoints.committed_steps(logdir)) < after:
+    deadline, after, seen = time.time() + 300, rng.randint(1, 3), set()
+    while len(seen) < after:  # Old checkpoints may be deleted meanwhile.
       assert process.poll() is None, 'the run ended before its checkpoint'
       assert time.time() < deadline
       time.sleep(0.005)
+      seen.update(checkpoints.committed_steps(logdir))
     time.sleep(rng.uniform(0.0, 0.05))
     process.send_signal(number)
     process.wait(timeout=300)

@@ -140,6 +140,96 @@ def test_td_loss_importance_weights(sess):
   np.testing.assert_allclose(got_td, [1., 2.])
 
 
+def test_action_values_of_quantiles(sess):
+  # theta [B=2, A=2, N=2], a = [1, 0] -> [theta[0, 1], theta[1, 0]].
+  theta = _const([[[1., 2.], [3., 4.]], [[5., 6.], [7., 8.]]])
+  out = losses.action_values(theta, _const([1, 0], tf.int32))
+  np.testing.assert_allclose(sess.run(out), [[3., 4.], [5., 6.]])
+
+
+def test_quantile_target(sess):
+  # Sample 0: means over the quantiles of a' = 0 and 1 are 2.25 and 2.5, so
+  # a* = 1 (the largest single quantile, 4.5, is a' = 0's):
+  # T = 1 + 0.5 * [1, 4] = [1.5, 3]. Sample 1 is terminal: T = r = [2, 2].
+  next_theta = _const([[[0., 4.5], [1., 4.]], [[9., 9.], [9., 9.]]])
+  reward, discount = _const([1., 2.]), _const([1., 0.])
+  target = losses.quantile_target(
+      reward, discount, next_theta, tf.reduce_mean(next_theta, 2), 0.5)
+  assert target.shape.as_list() == [2, 2]
+  np.testing.assert_allclose(sess.run(target), [[1.5, 3.], [2., 2.]])
+  assert tf.gradients(target, next_theta) == [None]
+  # Another chooser (Double DQN's online means) picking a' = 0 in sample 0:
+  # T = 1 + 0.5 * [0, 4.5] = [1, 3.25].
+  chosen = losses.quantile_target(
+      reward, discount, next_theta, _const([[1., 0.], [0., 0.]]), 0.5)
+  np.testing.assert_allclose(sess.run(chosen), [[1., 3.25], [2., 2.]])
+
+
+# theta = [0, 2] (N = 2, tau = [1/4, 3/4]) and T = [-0.5, 3]:
+#   u_1j = T_j - 0 = [-0.5, 3],  u_2j = T_j - 2 = [-2.5, 1].
+# kappa = 1: L = [0.125, 3 - 0.5 = 2.5] and [2.5 - 0.5 = 2, 0.5];
+# weights |tau_i - 1{u < 0}| = [3/4, 1/4] and [1/4, 3/4];
+#   i = 1: mean(0.75 * 0.125, 0.25 * 2.5) = (0.09375 + 0.625) / 2 = 0.359375
+#   i = 2: mean(0.25 * 2, 0.75 * 0.5) = (0.5 + 0.375) / 2 = 0.4375
+#   l = 0.359375 + 0.4375 = 0.796875.
+THETA, TARGET, LOSS = [[0., 2.]], [[-0.5, 3.]], 0.796875
+
+
+def test_quantile_huber_loss(sess):
+  theta = _const(THETA)
+  result = losses.quantile_huber_loss(theta, _const(TARGET))
+  assert isinstance(result, losses.QuantileLoss)
+  # d l / d theta_i = -mean_j w_ij clip(u_ij, -1, 1):
+  #   i = 1: -(0.75 * -0.5 + 0.25 * 1) / 2 = 0.0625   (theta_1 goes down,
+  #          towards the 1/4-quantile of {-0.5, 3})
+  #   i = 2: -(0.25 * -1 + 0.75 * 1) / 2 = -0.25      (theta_2 goes up)
+  got_loss, got_per_sample, grad = sess.run(
+      [result.loss, result.per_sample, tf.gradients(result.loss, theta)[0]])
+  np.testing.assert_allclose(got_loss, LOSS, rtol=1e-6)
+  np.testing.assert_allclose(got_per_sample, [LOSS], rtol=1e-6)
+  np.testing.assert_allclose(grad, [[0.0625, -0.25]], rtol=1e-6)
+
+
+def test_quantile_huber_loss_of_equal_targets_is_zero(sess):
+  # theta = T = [1, 1]: every u_ij = 0, so the loss and its gradient are 0.
+  theta = _const([[1., 1.]])
+  loss, _ = losses.quantile_huber_loss(theta, _const([[1., 1.]]))
+  got_loss, grad = sess.run([loss, tf.gradients(loss, theta)[0]])
+  np.testing.assert_allclose(got_loss, 0.)
+  np.testing.assert_allclose(grad, [[0., 0.]])
+
+
+def test_quantile_huber_loss_kappa(sess):
+  # kappa = 2 on THETA, TARGET: L_2(u) = 0.5 u^2 for |u| <= 2, else
+  # 2 (|u| - 1): [0.125, 4] and [3, 0.5]; divided by kappa = 2:
+  #   i = 1: mean(0.75 * 0.0625, 0.25 * 2) = 0.2734375
+  #   i = 2: mean(0.25 * 1.5, 0.75 * 0.25) = 0.28125;  l = 0.5546875.
+  loss, _ = losses.quantile_huber_loss(_const(THETA), _const(TARGET), 2.)
+  np.testing.assert_allclose(sess.run(loss), 0.5546875, rtol=1e-6)
+  # kappa -> 0: L_kappa(u) / kappa = |u| - kappa / 2 for |u| > kappa, the
+  # quantile regression loss: sum_i mean_j w_ij |u_ij| = (0.75 * 0.5 +
+  # 0.25 * 3) / 2 + (0.25 * 2.5 + 0.75 * 1) / 2 = 1.25, less kappa / 2
+  # times sum_i mean_j w_ij = 1: 1.25 - 0.0005. (Without the 1/kappa it
+  # would be about kappa * 1.25.)
+  loss, _ = losses.quantile_huber_loss(_const(THETA), _const(TARGET), 1e-3)
+  np.testing.assert_allclose(sess.run(loss), 1.2495, rtol=1e-5)
+
+
+def test_quantile_huber_loss_weights_and_priorities(sess):
+  # Sample 1 as in test_quantile_huber_loss: l = 0.796875. Sample 2:
+  # theta = [1, 1], T = [2, 0]: u_ij = [1, -1] for both i, L = 0.5 each;
+  #   i = 1: mean(0.25, 0.75) * 0.5 = 0.25;  i = 2: mean(0.75, 0.25) * 0.5
+  #   = 0.25;  l = 0.5.
+  # IS weights [0.5, 2]: loss = (0.5 * 0.796875 + 2 * 0.5) / 2 = 0.69921875;
+  # the per-sample losses (the new priorities) are unweighted.
+  loss, per_sample = losses.quantile_huber_loss(
+      _const(THETA + [[1., 1.]]), _const(TARGET + [[2., 0.]]),
+      weights=_const([0.5, 2.]))
+  got_loss, got_per_sample = sess.run([loss, per_sample])
+  np.testing.assert_allclose(got_loss, 0.69921875, rtol=1e-6)
+  np.testing.assert_allclose(got_per_sample, [LOSS, 0.5], rtol=1e-6)
+
+
 def test_reinforce_loss(sess):
   # logits [0, ln 3] -> pi = [1, 3] / 4 = [0.25, 0.75].
   # a = [0, 1], A = [1, 2]: loss = -(1 * ln 0.25 + 2 * ln 0.75) / 2
@@ -259,6 +349,18 @@ def test_bad_inputs_raise(graph):
     losses.td_loss(tf.zeros([2]), tf.zeros([2]), weights=tf.zeros([2, 1]))
   with pytest.raises(ValueError, match='action must have rank 1'):
     losses.action_values(tf.zeros([2, 3]), tf.zeros([2, 1], tf.int32))
+  with pytest.raises(ValueError, match='q must have rank 2 or 3'):
+    losses.action_values(tf.zeros([2]), tf.zeros([2], tf.int32))
+  with pytest.raises(ValueError, match='kappa must be > 0'):
+    losses.quantile_huber_loss(tf.zeros([2, 3]), tf.zeros([2, 3]), kappa=0.)
+  with pytest.raises(ValueError, match='batch of quantiles and target'):
+    losses.quantile_huber_loss(tf.zeros([2, 3]), tf.zeros([1, 3]))
+  with pytest.raises(ValueError, match='batch of quantiles and weights'):
+    losses.quantile_huber_loss(tf.zeros([2, 3]), tf.zeros([2, 3]),
+                               weights=tf.zeros([3]))
+  with pytest.raises(ValueError, match='next_q and next_quantiles'):
+    losses.quantile_target(tf.zeros([2]), tf.zeros([2]),
+                           tf.zeros([2, 4, 3]), tf.zeros([2, 3]), 0.9)
   with pytest.raises(ValueError, match='reward and discount'):
     losses.q_learning_target(tf.zeros([2]), tf.zeros([3]), tf.zeros([2, 4]),
                              0.9)

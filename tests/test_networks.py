@@ -142,6 +142,66 @@ def test_dueling_a3c_network_parameter_count(graph):
              for v in networks.get_variables('q')) == 677686 + 257
 
 
+@pytest.mark.parametrize('torso, count', [
+    # The torsos' counts above less their heads' (3078 and 1542).
+    (networks.nature_dqn_torso, 1687206 - 3078),
+    (networks.a3c_torso, 677686 - 1542),
+], ids=['nature', 'a3c'])
+@pytest.mark.parametrize('dueling', [False, True])
+def test_quantile_head_shapes(graph, torso, count, dueling):
+  del graph
+  # A = 6 actions, N = 5 quantiles on D features: theta [B, A, N] from
+  # D * 30 + 30 weights, or with dueling D * 5 + 5 (V) more.
+  theta = networks.quantile_values(
+      torso, tf.zeros([2, 84, 84, 4], tf.uint8), 6, 5, 'q', dueling)
+  assert theta.shape.as_list() == [2, 6, 5]
+  features = 512 if torso is networks.nature_dqn_torso else networks.A3C_UNITS
+  heads = features * 30 + 30 + dueling * (features * 5 + 5)
+  assert sum(np.prod(v.shape.as_list())
+             for v in networks.get_variables('q')) == count + heads
+  head = 'advantage' if dueling else 'quantiles'
+  assert _shapes('q')[head + '/weights'] == [features, 30]
+
+
+def test_quantile_head_of_an_mlp_torso(sess):
+  # f = x = [[1, 2]] (no hidden layer), A = 2, N = 3: W [2, 6], b [6], and
+  # theta[a, i] = (f W + b)[a * N + i]. With W = 0 and b = 0..5,
+  # theta = [[0, 1, 2], [3, 4, 5]] and Q = mean_i theta = [1, 4].
+  theta = networks.quantile_values(
+      lambda x, _: networks.mlp_torso(x, ()), tf.constant([[1., 2.]]), 2, 3,
+      'q')
+  assert _shapes('q') == {'quantiles/weights': [2, 6],
+                          'quantiles/biases': [6]}
+  weights, biases = networks.get_variables('q')
+  sess.run([weights.assign(tf.zeros([2, 6])),
+            biases.assign(tf.range(6.))])
+  np.testing.assert_allclose(sess.run(theta), [[[0., 1., 2.], [3., 4., 5.]]])
+
+
+def test_dueling_quantile_head_hand_set_weights(sess):
+  # Torso: the identity on f = [1, 2]; A = 2, N = 2.
+  # V = f W_v + b_v, W_v = I, b_v = [0, 0.5] -> [1, 2.5] ([B, 1, N]).
+  # A = f W_a + b_a, W_a = [[1, 0, 0, 0], [0, 0, 0, 1]], b_a = [0, 5, 3, 0]
+  # -> [1, 5, 3, 2]: A(., 0) = [1, 5], A(., 1) = [3, 2]; per quantile the
+  # mean over actions is [2, 3.5].
+  # theta(., 0) = [1 + 1 - 2, 2.5 + 5 - 3.5] = [0, 4],
+  # theta(., 1) = [1 + 3 - 2, 2.5 + 2 - 3.5] = [2, 1]; Q = [2, 1.5].
+  # (Centring each action's advantages on their mean over all quantiles and
+  # actions, 2.75, would give [0.75, 3.25] and [1.25, 1.75].)
+  theta = networks.quantile_values(lambda x, _: x, tf.constant([[1., 2.]]),
+                                   2, 2, 'q', dueling=True)
+  assert theta.shape.as_list() == [1, 2, 2]
+  variables = {v.op.name: v for v in networks.get_variables('q')}
+  sess.run([variables['q/value/weights'].assign([[1., 0.], [0., 1.]]),
+            variables['q/value/biases'].assign([0., .5]),
+            variables['q/advantage/weights'].assign([[1., 0., 0., 0.],
+                                                     [0., 0., 0., 1.]]),
+            variables['q/advantage/biases'].assign([0., 5., 3., 0.])])
+  got = sess.run(theta)
+  np.testing.assert_allclose(got, [[[0., 4.], [2., 1.]]])
+  np.testing.assert_allclose(got.mean(axis=2), [[2., 1.5]])
+
+
 def test_uint8_frames_are_scaled(sess):
   # Frames of 255 (uint8) and 1.0 (float) must give the same features.
   from_uint8 = networks.a3c_torso(tf.fill([1, 84, 84, 1], np.uint8(255)), 't')

@@ -19,6 +19,24 @@ a `tf.while_loop` through `explore`, `store_batch` and `train_step`):
           w = importance-sampling weights (prioritized replay) or 1;
           one Adam or (the Nature DQN's) centered RMSProp step
 
+With head='quantile' (QR-DQN, Dabney et al., 2018) the network outputs N
+quantiles theta_i(s, a) [B, A, N] of the return's distribution (dueling:
+theta_i = V_i + A_i - mean_a' A_i per quantile); Q(s, a) = mean_i
+theta_i(s, a) [B, A] acts, evaluates and is exported, and training
+regresses the quantiles of the taken action on the target samples
+(`losses.quantile_target`, `losses.quantile_huber_loss`):
+
+  T_j  = r + gamma * discount * theta_T,j(s', a*)               [B, N]
+  a*   = argmax_a mean_j theta_T,j(s', a), with `double_q` of the online
+         theta_j(s', a) instead
+  u_ij = T_j - theta_i(s, a),  tau_i = (2i - 1) / (2N)          [B, N, N]
+  l    = sum_i mean_j |tau_i - 1{u_ij < 0}| L_kappa(u_ij) / kappa [B]
+  loss = mean_b w_b l_b,  L_kappa the Huber loss of threshold kappa
+
+(the `loss` setting is not used). Prioritized replay sets p = l +
+priority_epsilon, the per-sample loss, as Rainbow-style implementations do
+(Dopamine's QR-DQN has no prioritized replay).
+
 Replay is uniform, prioritized (Schaul et al., 2015), or, over stacked
 Atari frames stored once, uniform (`graphrl.frame_replay`, 'frames') or
 prioritized (`graphrl.prioritized_frame_replay`, 'prioritized_frames'),
@@ -74,6 +92,7 @@ OPTIMIZERS = ('adam', 'rmsprop')
 # the first DQN paper (Mnih et al., 2013) that A3C reuses, about a third of
 # the Nature network's multiply-adds per frame.
 NETWORKS = ('mlp', 'nature', 'a3c')
+HEADS = ('q', 'quantile')
 # The Nature DQN's RMSProp (Mnih et al., 2015): squared-gradient decay 0.95,
 # epsilon 0.01, centered (the gradient's running mean is subtracted).
 RMSPROP_DECAY = 0.95
@@ -99,6 +118,9 @@ class DQNConfig:
   priority_epsilon: float = 1e-6       # p = |td| + epsilon
   double_q: bool = False
   dueling: bool = False                # Q = V + A - mean A (Wang et al.)
+  head: str = 'q'                      # or 'quantile' (QR-DQN)
+  num_quantiles: int = 200             # N of the 'quantile' head
+  kappa: float = 1.0                   # its quantile Huber threshold
   loss: str = 'huber'                  # 'mse' (0.5 td^2) or 'huber'
   grad_clip: float = 10.0              # global norm; 0 disables
   target_update: str = 'ema'
@@ -123,6 +145,12 @@ class DQNConfig:
              self.replay_capacity, self.num_envs)),
         (self.network in NETWORKS,
          'network must be one of %s, got %r' % (NETWORKS, self.network)),
+        (self.head in HEADS,
+         'head must be one of %s, got %r' % (HEADS, self.head)),
+        (isinstance(self.num_quantiles, int) and self.num_quantiles >= 1,
+         'num_quantiles must be a positive int, got %r' % (
+             self.num_quantiles,)),
+        (self.kappa > 0, 'kappa must be positive, got %r' % (self.kappa,)),
         (self.learning_rate > 0,
          'learning_rate must be positive, got %r' % self.learning_rate),
         (self.optimizer in OPTIMIZERS,
@@ -217,22 +245,29 @@ class DQNAgent(agent_lib.OffPolicyAgent):
           transitions.store_and_train(self, config.num_envs))
 
   def q_values(self, observ):
-    """Q(s, .) [B, A] of the online network for observations [B, ...]."""
-    return self._network(observ, 'q')
+    """Q(s, .) [B, A] of the online network for observations [B, ...]:
+    the mean over the quantiles of the 'quantile' head."""
+    values = self._network(observ, 'q')
+    if self.config.head == 'quantile':
+      return tf.reduce_mean(values, axis=2)
+    return values
 
   def _network(self, observ, name):
+    """Q(s, .) [B, A], or the 'quantile' head's theta(s, ., .) [B, A, N]."""
     c = self.config
-    if c.network == 'nature':
-      return networks.nature_q_values(observ, self.num_actions, name,
-                                      c.dueling)
-    if c.network == 'a3c':
-      return networks.a3c_q_values(observ, self.num_actions, name, c.dueling)
-    observ = tf.cast(observ, tf.float32)
-    if c.dueling:
-      return networks.q_values(
-          lambda inputs, _: networks.mlp_torso(inputs, c.hidden_sizes),
-          observ, self.num_actions, name, dueling=True)
-    return networks.mlp(observ, c.hidden_sizes, self.num_actions, name)
+    if c.network == 'mlp':
+      observ = tf.cast(observ, tf.float32)
+      if c.head == 'q' and not c.dueling:
+        return networks.mlp(observ, c.hidden_sizes, self.num_actions, name)
+      torso = lambda inputs, _: networks.mlp_torso(inputs, c.hidden_sizes)
+    else:
+      torso = {'nature': networks.nature_dqn_torso,
+               'a3c': networks.a3c_torso}[c.network]
+    if c.head == 'quantile':
+      return networks.quantile_values(torso, observ, self.num_actions,
+                                      c.num_quantiles, name, c.dueling)
+    return networks.q_values(torso, observ, self.num_actions, name,
+                             c.dueling)
 
   def _schedule(self):
     """Epsilon, the in-graph schedule of the env-step counter."""
@@ -312,18 +347,13 @@ class DQNAgent(agent_lib.OffPolicyAgent):
         if c.n_step > 1 and c.replay not in FRAME_REPLAYS:
           items = n_step.transitions(self.buffer, rows, c.n_step, c.gamma)
       observ, action, reward, next_observ, discount = items
-      q = self.q_values(observ)
-      q_sa = losses.action_values(q, action)
-      next_q_online = self.q_values(next_observ)
+      # Q [B, A] and Q(s, a) [B], or quantiles [B, A, N] and [B, N].
+      q_sa = losses.action_values(self._network(observ, 'q'), action)
+      next_q_online = self._network(next_observ, 'q')
       next_q_target, sync_target, update_target = self._target_network(
           next_observ, next_q_online)
-      if c.double_q:
-        target = losses.double_q_target(
-            reward, discount, next_q_online, next_q_target, c.gamma)
-      else:
-        target = losses.q_learning_target(
-            reward, discount, next_q_target, c.gamma)
-      loss, td = losses.td_loss(q_sa, target, kind=c.loss, weights=weights)
+      loss, errors = self._loss(q_sa, reward, discount, next_q_online,
+                                next_q_target, weights)
       online_vars = networks.get_variables('dqn/q')
       optimizer = self._optimizer
       grads, variables = zip(*optimizer.compute_gradients(
@@ -335,8 +365,11 @@ class DQNAgent(agent_lib.OffPolicyAgent):
         count = self.train_steps.assign_add(1)
         later = [update_target(count, online_vars)]
         if indices is not None:
+          # |td|, or the quantile head's per-sample loss (>= 0).
+          if c.head == 'q':
+            errors = tf.abs(errors)
           later.append(self.buffer.update_priorities(
-              indices, tf.abs(td) + c.priority_epsilon))
+              indices, errors + c.priority_epsilon))
       if self.sync_target is None:  # The first call's, outside any loop.
         self.sync_target = sync_target
       scalars = {'train/mean_q': tf.reduce_mean(q_sa),
@@ -344,8 +377,31 @@ class DQNAgent(agent_lib.OffPolicyAgent):
       return agent_lib.TrainStep(tf.group(apply, count, *later), loss,
                                  scalars)
 
+  def _loss(self, q_sa, reward, discount, next_q_online, next_q_target,
+            weights):
+    """(loss, td [B]), or with the 'quantile' head (loss, per-sample [B]).
+
+    Q(s, a) [B] and Q(s', .) [B, A], or their quantiles [B, N] and
+    [B, A, N]; weights [B] or None.
+    """
+    c = self.config
+    if c.head == 'quantile':
+      chooser = next_q_online if c.double_q else next_q_target
+      target = losses.quantile_target(
+          reward, discount, next_q_target, tf.reduce_mean(chooser, axis=2),
+          c.gamma)
+      return losses.quantile_huber_loss(q_sa, target, c.kappa, weights)
+    if c.double_q:
+      target = losses.double_q_target(
+          reward, discount, next_q_online, next_q_target, c.gamma)
+    else:
+      target = losses.q_learning_target(
+          reward, discount, next_q_target, c.gamma)
+    return losses.td_loss(q_sa, target, kind=c.loss, weights=weights)
+
   def _target_network(self, next_observ, next_q_online):
-    """Returns Q_T(s', .), the op syncing Q_T to Q, and the update.
+    """Returns Q_T(s', .) (or its quantiles), the op syncing Q_T to Q, and
+    the update.
 
     The update is f(train_step, online_vars) -> op, called in a control
     context after the gradient step.
