@@ -41,8 +41,7 @@ def action_values(q, action):
   Returns:
     float [B], or [B, N] for quantiles.
   """
-  if q.shape.ndims not in (2, 3):
-    raise ValueError('q must have rank 2 or 3, got shape %s' % q.shape)
+  shape_checks.check_rank(q, (2, 3), 'q')
   shape_checks.check_rank(action, 1, 'action')
   return tf.gather(q, action, axis=1, batch_dims=1)
 

@@ -14,12 +14,13 @@ def check_rank(tensor, rank, what):
 
   Args:
     tensor: a `tf.Tensor`; an unknown rank fails too.
-    rank: the required rank, an int.
+    rank: the required rank, an int, or a tuple of the ranks allowed.
     what: the tensor's name in the message.
   """
-  if tensor.shape.ndims != rank:
-    raise ValueError('%s must have rank %d, got shape %s'
-                     % (what, rank, tensor.shape))
+  ranks = rank if isinstance(rank, tuple) else (rank,)
+  if tensor.shape.ndims not in ranks:
+    raise ValueError('%s must have rank %s, got shape %s'
+                     % (what, ' or '.join(map(str, ranks)), tensor.shape))
 
 
 def check_int(name, value, minimum):

@@ -84,15 +84,6 @@ def _set_path(layer, path, value):
   setattr(layer, name, value)
 
 
-def _owned_copy(value):
-  """A copy of a state tree's value, for the environment to own."""
-  if isinstance(value, np.ndarray):
-    return value.copy()
-  if isinstance(value, list):
-    return [_owned_copy(item) for item in value]
-  return value
-
-
 def rng_state(rng, owner):
   """The state of the `np.random.Generator` `rng` (None if None).
 
@@ -191,7 +182,7 @@ def set_state(gym_env, state):
 
   for layer, layer_state in zip(wrappers, state['wrappers']):
     for path, value in layer_state['attributes'].items():
-      _set_path(layer, path, _owned_copy(value))
+      _set_path(layer, path, py_environment.plain(value, name))
     if isinstance(layer, common.PassiveEnvChecker):
       layer.checked_step = layer.checked_data_reuse = True
       layer._previous_data = None
@@ -202,4 +193,4 @@ def set_state(gym_env, state):
     env.ale.restoreState(ale_py.ALEState(attributes['ale']))
   else:
     for path, value in attributes.items():
-      _set_path(env, path, _owned_copy(value))
+      _set_path(env, path, py_environment.plain(value, name))

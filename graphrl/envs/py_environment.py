@@ -33,8 +33,9 @@ class StateNotSavableError(ValueError):
 
 
 def plain(value, owner):
-  """`value` as a state tree: numpy scalars become Python scalars, tuples
-  lists and arrays copies.
+  """`value` as a state tree, or a state tree's value as an environment's
+  own copy: numpy scalars become Python scalars, tuples lists and arrays
+  copies.
 
   Raises:
     StateNotSavableError: naming `owner`, for any other kind of value.
@@ -126,9 +127,7 @@ class PyEnvironment(abc.ABC):
     Raises:
       ValueError: if `action` has the wrong shape.
     """
-    expected = self.action_spec().shape
-    if self.batched:
-      expected = (self.batch_size,) + expected
+    expected = self._batch_shape(self.action_spec())
     if np.shape(action) != expected:
       raise ValueError(f'{type(self).__name__}.step expects an action of shape '
                        f'{expected}, got {np.shape(action)}')
@@ -173,9 +172,7 @@ class PyEnvironment(abc.ABC):
     if time_step is not None:
       check_keys(time_step, _TIME_STEP_FIELDS, owner + ' time step')
       observation = time_step['observation']
-      expected = self.observation_spec().shape
-      if self.batched:
-        expected = (self.batch_size,) + expected
+      expected = self._batch_shape(self.observation_spec())
       if np.shape(observation) != expected:
         raise ValueError(f'{owner}.set_state expects observations of shape '
                          f'{expected}, got {np.shape(observation)}.')
@@ -183,6 +180,12 @@ class PyEnvironment(abc.ABC):
                                  for field, value in time_step.items()})
     self._set_state(state['environment'])
     self._current_time_step = time_step
+
+  def _batch_shape(self, spec):
+    """The shape of `spec`, after a leading [batch_size] dim if batched."""
+    if self.batched:
+      return (self.batch_size,) + spec.shape
+    return spec.shape
 
   def _get_state(self):
     """The state of the subclass, a state tree (see `get_state`)."""
