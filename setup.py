@@ -26,5 +26,6 @@ setuptools.setup(
     entry_points={'console_scripts': [
         'graphrl-train=graphrl.train:run',
         'graphrl-eval=graphrl.evaluate:run',
+        'graphrl-cluster=graphrl.cluster:run',
     ]},
 )

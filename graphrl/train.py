@@ -31,6 +31,10 @@ import numpy as np
 
 from graphrl.agents import registry
 from graphrl.compat import tf
+from graphrl.distributed import apex_learner
+from graphrl.distributed import apex_settings
+from graphrl.distributed import tasks
+from graphrl.distributed import topology as topology_lib
 from graphrl import envs
 from graphrl import tf_envs
 from graphrl.training import checkpoints
@@ -70,6 +74,17 @@ flags.DEFINE_boolean(
 flags.DEFINE_integer('steps_per_run', None,
                      'With --loop=graph: env steps per Session.run at most; '
                      'default %d.' % STEPS_PER_RUN)
+# The cluster of a distributed run (graphrl.distributed.topology): TF1's
+# convention, the same command on every host but for --job_name and
+# --task_index. graphrl.cluster sets them for a cluster on this machine.
+for _job, _flag in topology_lib.HOST_FLAGS.items():
+  flags.DEFINE_list(_flag, None, 'Distributed run: host:port of each %s '
+                    'task, comma-separated.' % _job)
+flags.DEFINE_string('job_name', None,
+                    'Distributed run: this task\'s job, ps or worker (A3C, '
+                    '--agent=a2c), learner or actor (Ape-X, --agent=dqn).')
+flags.DEFINE_integer('task_index', None, 'Distributed run: this task\'s '
+                     "index in its job's host list.")
 flags.DEFINE_boolean(
     'allow_changed_settings', False,
     'Resume the run in --logdir with settings that differ from its own '
@@ -98,6 +113,7 @@ def _settings():
   owners = [(name, spec.config) for name, spec in registry.AGENTS.items()]
   owners += [('%s loop' % name, loops.config_class(spec.agent))
              for name, spec in registry.AGENTS.items()]
+  owners.append(('dqn on a cluster (Ape-X)', apex_settings.ApexConfig))
   for owner, config_class in owners:
     for field in _fields(config_class):
       kind, defaults = settings.setdefault(field.name, (field.type, {}))
@@ -134,18 +150,20 @@ def _flag_value(field):
   return value
 
 
-def build_configs(agent, env_limit):
+def build_configs(agent, env_limit, mode=None):
   """The agent's config and its loop's config from the flags.
 
   Args:
     agent: a name of `registry.AGENTS`.
     env_limit: the environment's time limit, or None.
+    mode: the distributed mode of a cluster run ('a3c', 'apex'), or None.
 
   Raises:
     cli.UserError: a flag the agent has no use for, or a bad value.
   """
   spec = registry.AGENTS[agent]
-  loop_class = loops.config_class(spec.agent)
+  loop_class = (apex_settings.ApexConfig if mode == 'apex'
+                else loops.config_class(spec.agent))
   config_fields, loop_fields = _fields(spec.config), _fields(loop_class)
   known = {field.name for field in config_fields + loop_fields}
   unused = sorted(name for name in _settings()
@@ -165,8 +183,12 @@ def build_configs(agent, env_limit):
   try:
     config = spec.config(**values(config_fields), **derived)
     config.validate()
+    if hasattr(loop, 'validate'):
+      loop.validate()
   except (TypeError, ValueError) as error:
     raise cli.UserError(error)
+  if mode == 'apex':
+    _check_apex_settings(config)
   for name in ('num_steps', 'eval_episodes', 'keep_checkpoints',
                'checkpoint_every', 'progress_every_s', 'train_every',
                'summary_every'):
@@ -176,6 +198,25 @@ def build_configs(agent, env_limit):
     value = getattr(loop, name, 0)
     cli.require(value >= 0, '--%s must be >= 0, got %s' % (name, value))
   return config, loop
+
+
+# DQN settings Ape-X's actors replace: their own epsilon_i, one env each.
+_NOT_APEX = ('epsilon_schedule', 'epsilon_initial', 'epsilon_final',
+             'epsilon_steps', 'epsilon_rate', 'num_envs')
+
+
+def _check_apex_settings(config):
+  """Refuses what DQN settings Ape-X does not use or cannot run.
+
+  Raises:
+    cli.UserError: as above.
+  """
+  unused = [name for name in _NOT_APEX if FLAGS[name].value is not None]
+  cli.require(not unused, '%s: not a setting of Ape-X, whose actors '
+              'explore with epsilon_i = epsilon_base^(1 + epsilon_alpha i / '
+              '(N - 1)) on one environment each' % ', '.join(
+                  '--' + name for name in unused))
+  apex_learner.learner_config(config)  # Refuses a replay it cannot use.
 
 
 def make_env(env_id, seed, max_episode_steps=None, training=True,
@@ -324,28 +365,73 @@ def registered_env(env_id):
     raise cli.UserError(error)
 
 
-def training_env(env_id, loop_kind, batched, num_envs, atari):
-  """The environment the loop steps: in-graph, a batch or one of the flags'
-  seed (members seed, seed + 1, ...)."""
+def training_env(env_id, loop_kind, batched, num_envs, atari, seed):
+  """The environment the loop steps: in-graph, a batch or one of `seed`
+  (members seed, seed + 1, ...)."""
   if loop_kind == 'graph':
     return load_graph_env(env_id, num_envs, atari)
   if batched:
     return envs.BatchedPyEnvironment([
-        make_env(env_id, FLAGS.seed + i, FLAGS.max_episode_steps,
+        make_env(env_id, seed + i, FLAGS.max_episode_steps,
                  atari_preprocessing=atari) for i in range(num_envs)])
-  return make_env(env_id, FLAGS.seed, FLAGS.max_episode_steps,
+  return make_env(env_id, seed, FLAGS.max_episode_steps,
                   atari_preprocessing=atari)
+
+
+def evaluation_env(env_id, episodes, atari):
+  """The batch of greedy evaluation episodes, seeds seed + 10000 + i."""
+  return envs.BatchedPyEnvironment([
+      make_env(env_id, FLAGS.seed + 10000 + i, FLAGS.max_episode_steps,
+               training=False, atari_preprocessing=atari)
+      for i in range(episodes)])
+
+
+def cluster_topology(agent):
+  """The `Topology` of the cluster flags, or None for a run without them.
+
+  Raises:
+    cli.UserError: bad cluster flags, or an agent without a distributed
+      mode.
+  """
+  hosts = {job: FLAGS[flag].value
+           for job, flag in topology_lib.HOST_FLAGS.items()}
+  if not any(hosts.values()) and FLAGS.job_name is None:
+    cli.require(FLAGS.task_index is None,
+                '--task_index needs the cluster flags (--job_name, the host '
+                'lists)')
+    return None
+  mode = topology_lib.agent_mode(agent)
+  return topology_lib.parse(mode, hosts, FLAGS.job_name, FLAGS.task_index)
 
 
 def main(argv):
   cli.require_no_arguments(argv)
   spec = registry.AGENTS[FLAGS.agent]
+  topology = cluster_topology(FLAGS.agent)
   env_id, registered_limit = registered_env(FLAGS.env)
   atari = FLAGS.atari_preprocessing and envs.is_atari(env_id)
   limit = FLAGS.max_episode_steps or registered_limit
   logdir = FLAGS.logdir or default_logdir(FLAGS.agent, env_id, FLAGS.seed)
   check_logdir(logdir)
-  config, loop_config = build_configs(FLAGS.agent, limit)
+  config, loop_config = build_configs(FLAGS.agent, limit,
+                                      topology and topology.mode)
+  if topology is not None:
+    cli.require(FLAGS.loop in (None, 'python'), '--loop=graph: a cluster '
+                "runs the Python loops (each task steps its own environment)")
+    batched = loops.batched(spec.agent)
+    num_envs = getattr(config, 'num_envs', 1)
+    setup = tasks.Setup(
+        FLAGS.seed, logdir, _metadata(logdir, env_id, config, loop_config,
+                                      'python', atari, topology),
+        lambda seed: training_env(env_id, 'python', batched, num_envs, atari,
+                                  seed),
+        lambda: evaluation_env(env_id, loop_config.eval_episodes, atari),
+        lambda env: game_scores(env) if atari else None)
+    result = tasks.run_task(topology, spec, config, loop_config, setup)
+    if result is not None:
+      print(json.dumps(dict(logdir=logdir, loop='python', **result)),
+            flush=True)
+    return
   loop_kind, steps_per_run = choose_loop(env_id, config)
   cli.require(
       not getattr(loop_config, 'learner_thread', False) or (
@@ -357,20 +443,12 @@ def main(argv):
   cli.require(loop_kind == 'graph' or batched or num_envs == 1,
               '--num_envs=%d: the Python loop of %s steps one environment; '
               'use --loop=graph' % (num_envs, FLAGS.agent))
-  metadata = continue_run(logdir, {
-      'agent': FLAGS.agent, 'env': env_id, 'format': 1,
-      'config': registry.config_to_json(config),
-      'loop_config': registry.config_to_json(loop_config),
-      'seed': FLAGS.seed,
-      'max_episode_steps': FLAGS.max_episode_steps, 'loop': loop_kind,
-      'atari_preprocessing': atari})
+  metadata = _metadata(logdir, env_id, config, loop_config, loop_kind,
+                       atari)
   np.random.seed(FLAGS.seed)
   tf.set_random_seed(FLAGS.seed)
-  env = training_env(env_id, loop_kind, batched, num_envs, atari)
-  eval_env = envs.BatchedPyEnvironment([
-      make_env(env_id, FLAGS.seed + 10000 + i, FLAGS.max_episode_steps,
-               training=False, atari_preprocessing=atari)
-      for i in range(loop_config.eval_episodes)])
+  env = training_env(env_id, loop_kind, batched, num_envs, atari, FLAGS.seed)
+  eval_env = evaluation_env(env_id, loop_config.eval_episodes, atari)
   try:
     agent = spec.agent(env.observation_spec(), env.action_spec(), config)
   except ValueError as error:
@@ -392,6 +470,24 @@ def main(argv):
   env.close()
   eval_env.close()
   print(json.dumps(dict(logdir=logdir, loop=loop_kind, **result)), flush=True)
+
+
+def _metadata(logdir, env_id, config, loop_config, loop_kind, atari,
+              topology=None):
+  """The run's metadata (graphrl.json), checked against the run it
+  resumes in `logdir` (`continue_run`); a cluster's tasks are recorded,
+  free to change."""
+  metadata = {
+      'agent': FLAGS.agent, 'env': env_id, 'format': 1,
+      'config': registry.config_to_json(config),
+      'loop_config': registry.config_to_json(loop_config),
+      'seed': FLAGS.seed,
+      'max_episode_steps': FLAGS.max_episode_steps, 'loop': loop_kind,
+      'atari_preprocessing': atari}
+  if topology is not None:
+    metadata['cluster'] = {'mode': topology.mode, 'tasks': {
+        job: len(hosts) for job, hosts in topology.jobs}}
+  return continue_run(logdir, metadata)
 
 
 def run():

@@ -55,6 +55,9 @@ and for the in-graph loop (N members):
   rollout_length:  slots per environment of the rollout buffer
   act_after_train: (not episodic) actions [N] after `train`, with the new
                    weights, counted as explore_action's
+  steps_after_train: None, or int64 [] fetched with `train`: the env steps
+                   of every task of a cluster after the update (A3C), which
+                   the loop then counts from
 and for the in-graph loop (N members, `config.torso` 'mlp'):
   explore(observ [N, *obs], step_type [N]) -> actions [N]
   value(observ [N, *obs]) -> V(s) [N]
@@ -100,6 +103,7 @@ class OnPolicyAgent(Agent):
   """The members the on-policy loops read (see the module docstring)."""
 
   episodic = True
+  steps_after_train = None
 
   def explore(self, observ, step_type):
     raise NotImplementedError

@@ -184,6 +184,41 @@ class DQNConfig:
         raise ValueError(message)
 
 
+def q_network(config, num_actions, observ, name):
+  """Builds the network of `DQNAgent` under variable scope `name` (reused).
+
+  Args:
+    config: a `DQNConfig`.
+    num_actions: A, the number of discrete actions.
+    observ: observations [B, *observation_shape].
+    name: the network's variable scope, e.g. 'q'.
+
+  Returns:
+    Q(s, .) [B, A], or the 'quantile' head's theta(s, ., .) [B, A, N].
+  """
+  c = config
+  if c.network == 'mlp':
+    observ = tf.cast(observ, tf.float32)
+    if c.head == 'q' and not c.dueling:
+      return networks.mlp(observ, c.hidden_sizes, num_actions, name)
+    torso = lambda inputs, _: networks.mlp_torso(inputs, c.hidden_sizes)
+  else:
+    torso = {'nature': networks.nature_dqn_torso,
+             'a3c': networks.a3c_torso}[c.network]
+  if c.head == 'quantile':
+    return networks.quantile_values(torso, observ, num_actions,
+                                    c.num_quantiles, name, c.dueling)
+  return networks.q_values(torso, observ, num_actions, name, c.dueling)
+
+
+def mean_q(config, values):
+  """Q(s, .) [B, A] of `q_network`'s output: Q itself, or for the
+  'quantile' head the mean over the quantiles, Q = mean_i theta_i [B, A]."""
+  if config.head == 'quantile':
+    return tf.reduce_mean(values, axis=2)
+  return values
+
+
 class DQNAgent(agent_lib.OffPolicyAgent):
   """Builds the DQN graph in the default graph, under variable scope 'dqn'.
 
@@ -247,27 +282,11 @@ class DQNAgent(agent_lib.OffPolicyAgent):
   def q_values(self, observ):
     """Q(s, .) [B, A] of the online network for observations [B, ...]:
     the mean over the quantiles of the 'quantile' head."""
-    values = self._network(observ, 'q')
-    if self.config.head == 'quantile':
-      return tf.reduce_mean(values, axis=2)
-    return values
+    return mean_q(self.config, self._network(observ, 'q'))
 
   def _network(self, observ, name):
     """Q(s, .) [B, A], or the 'quantile' head's theta(s, ., .) [B, A, N]."""
-    c = self.config
-    if c.network == 'mlp':
-      observ = tf.cast(observ, tf.float32)
-      if c.head == 'q' and not c.dueling:
-        return networks.mlp(observ, c.hidden_sizes, self.num_actions, name)
-      torso = lambda inputs, _: networks.mlp_torso(inputs, c.hidden_sizes)
-    else:
-      torso = {'nature': networks.nature_dqn_torso,
-               'a3c': networks.a3c_torso}[c.network]
-    if c.head == 'quantile':
-      return networks.quantile_values(torso, observ, self.num_actions,
-                                      c.num_quantiles, name, c.dueling)
-    return networks.q_values(torso, observ, self.num_actions, name,
-                             c.dueling)
+    return q_network(self.config, self.num_actions, observ, name)
 
   def _schedule(self):
     """Epsilon, the in-graph schedule of the env-step counter."""

@@ -308,11 +308,17 @@ class ReinforceAgent(agent_lib.OnPolicyAgent):
         gate_gradients=optimizer.GATE_GRAPH))
     if c.grad_clip:
       grads, _ = tf.clip_by_global_norm(grads, c.grad_clip)
-    apply = optimizer.apply_gradients(zip(grads, variables))
+    apply = self._apply_gradients(grads, variables, mask)
     with tf.control_dependencies([apply]):
       count = self.train_steps.assign_add(1)
       clear = self.buffer.clear()
     return tf.group(apply, count, clear), loss, scalars, rollout_logits
+
+  def _apply_gradients(self, grads, variables, mask):
+    """The op applying `grads` to `variables`, the network's; `mask` [N, T]
+    marks the rollout's transitions (A3C counts them)."""
+    del mask
+    return self._optimizer.apply_gradients(zip(grads, variables))
 
   def _mask(self, valid, lasts):
     """[N, T] bool: transitions of episodes that finished in the buffer."""

@@ -62,6 +62,15 @@ def committed_steps(logdir):
   return sorted(int(match.group(1)) for match in matches if match)
 
 
+def last_checkpoint_dir(logdir):
+  """The directory of the latest complete checkpoint in `logdir`, or
+  'none': what an error line names for a rerun to resume from."""
+  steps = committed_steps(logdir)
+  if not steps:
+    return 'none'
+  return os.path.join(logdir, CHECKPOINT_DIR, 'ckpt-%d' % steps[-1])
+
+
 def stored_metadata(logdir):
   """The `graphrl.json` of `logdir` as a dict, or None when it has none.
 

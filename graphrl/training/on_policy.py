@@ -83,9 +83,11 @@ class OnPolicyLoop:
     act_store = StepCallable(sess, [agent.explore_action, agent.store], feeds)
     # The train op stores first (control dependency).
     acted = [] if agent.episodic else [agent.act_after_train]
+    counted = [] if agent.steps_after_train is None else [
+        agent.steps_after_train]
     update = StepCallable(
         sess, acted + run.train_fetches(agent.train, agent.loss,
-                                        agent.scalars), feeds)
+                                        agent.scalars) + counted, feeds)
     if run.restored_env(env):
       time_step = env.current_time_step()
       returns, lengths, finished, pending, stored = (
@@ -111,6 +113,9 @@ class OnPolicyLoop:
       else:
         results = update(*current, *pending)
         pending, stored = None, 0
+        if counted:  # Every task's steps, this rollout's included.
+          steps = max(steps, int(results[-1]))
+          results = results[:-1]
         run.check_loss(results[len(acted)], steps)
         run.summarize(results[len(acted):], steps)
         if agent.episodic:

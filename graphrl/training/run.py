@@ -45,6 +45,11 @@ data (`place_codec`), or None when it cannot be saved (a Python loop asks
 The loops are peers: `off_policy.OffPolicyLoop` and `on_policy.OnPolicyLoop`
 step Python environments, `graph_loop.GraphLoop` a `tf.while_loop` of
 in-graph ones; each reads only the agent contract of `graphrl.agents.agent`.
+The chief task of a cluster (`graphrl.distributed`) trains in a `Run` too,
+given its `cluster` hooks: its session runs on the task's server, and the
+episodes the other tasks finish join its records; those tasks step the
+same loops in a `graphrl.distributed.worker_run.WorkerRun`, which keeps
+this contract without records of its own.
 
 The `train_s` columns count the seconds of this process's loop up to the
 row, evaluations excluded (the measure of the time-to-solve benchmark); a
@@ -98,7 +103,7 @@ class Run:
   """A training run of `agent`, recorded in `logdir`."""
 
   def __init__(self, agent, eval_env, logdir, config, metadata,
-               game_scores=None):
+               game_scores=None, cluster=None):
     """Builds the run's variables in the agent's (default) graph.
 
     Build the loop first: `train` checkpoints every variable of the graph.
@@ -114,6 +119,14 @@ class Run:
         game's lives), a function returning the raw scores of the games
         finished since its last call (`graphrl.envs.pop_game_scores`),
         logged to games.csv and TensorBoard; else None.
+      cluster: for the chief task of a cluster, its hooks
+        (`graphrl.distributed.chief.Chief`): the session's `target` and
+        `session_config(threads)`, `start(sess)` after the restore,
+        `reports(sess, final)`, the other tasks' finished episodes (dicts
+        of `end_episode`'s arguments) to record (at most every second,
+        all that are queued when `final`), `extras`, the columns of the
+        chief's own episodes, and `finish(sess)` when the run ends,
+        however it ends; else None.
     """
     self.agent = agent
     self.config = config
@@ -121,6 +134,7 @@ class Run:
     self._eval_env = eval_env
     self._logdir = logdir
     self._game_scores = game_scores
+    self._cluster = cluster
     with tf.variable_scope('loop'):
       self._episodes = tf.Variable(0, dtype=tf.int64, trainable=False,
                                    name='episodes')
@@ -157,7 +171,13 @@ class Run:
         self._metadata, keep=self.config.keep_checkpoints,
         must_match=('agent', 'env'),
         place_saver=tf.train.Saver(resumable.variables(), max_to_keep=None))
-    with tf.Session(config=session_config(self.config.threads)) as sess:
+    cluster = self._cluster
+    if cluster is None:
+      target, config = '', session_config(self.config.threads)
+    else:
+      target, config = cluster.target, cluster.session_config(
+          self.config.threads)
+    with tf.Session(target, config=config) as sess:
       self.sess = sess
       sess.run(tf.global_variables_initializer())
       restored = self._checkpoints.restore(sess)
@@ -165,6 +185,8 @@ class Run:
         sess.run(self.agent.sync_target)
       else:
         self.place, fresh = self._restore_place(restored)
+      if cluster is not None:
+        cluster.start(sess)
       steps, episodes = sess.run([self.agent.env_steps, self._episodes])
       self.steps, self.episodes = int(steps), int(episodes)
       os.makedirs(self._logdir, exist_ok=True)
@@ -189,6 +211,9 @@ class Run:
         except cli.UserError:
           self._roll_back(restored, records)
           raise
+        finally:
+          if cluster is not None:
+            cluster.finish(sess)
 
   def running(self):
     """Whether the loop goes on: steps left, no stop request, not solved."""
@@ -200,6 +225,8 @@ class Run:
     episodes.csv (with `extras` columns, e.g. env=member), TensorBoard and
     the progress line."""
     self.episodes += 1
+    if self._cluster is not None:
+      extras = dict(self._cluster.extras, **extras)
     self._log.append(step, self.episodes, episode_return, length,
                      train_s=round(self._train_seconds(), 4), **extras)
     self._writer.scalars({'episode/return': episode_return,
@@ -236,6 +263,7 @@ class Run:
     and checkpoints when due (first calling `drain`, if given, so that due
     train steps are done) and updates the progress line."""
     self.steps = step
+    self._record_reports()
     if self._game_scores is not None:
       for score in self._game_scores():
         self._games.append(step, score=score)
@@ -296,6 +324,12 @@ class Run:
     self._meter = progress.Progress(c.num_steps, interval_s=c.progress_every_s,
                                     start_step=self.steps)
 
+  def _record_reports(self, final=False):
+    """Records the episodes a cluster's other tasks finished."""
+    if self._cluster is not None:
+      for row in self._cluster.reports(self.sess, final):
+        self.end_episode(**row)
+
   def _due(self, name, step):
     """Whether the periodic `name` of `_PERIODIC` is due at `step`."""
     if step < self._due_at[name]:
@@ -325,6 +359,7 @@ class Run:
     SIGINT) or 'num_steps'; `stopped_early` and `reached_stop_eval_return`
     are derived from it.
     """
+    self._record_reports(final=True)
     steps, stop = self.steps, self._stop
     if stop.requested:
       print('Stop requested: saving the checkpoint of step %d.' % steps,
