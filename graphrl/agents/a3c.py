@@ -17,7 +17,10 @@ full rollout is one update:
   T      <- T + steps of the rollout     (the shared env-step count)
 
 as in the paper's Algorithm S3, with Adam or RMSProp state shared between
-workers (the paper's "shared RMSProp"). The shared variables have the same
+workers (the paper's "shared RMSProp"): the optimizer of the shared
+parameters holds it, on the ps; A2C's own optimizer only computes the
+gradients, and A2C's local train-step count, still kept, counts this
+worker's updates. The shared variables have the same
 names in every worker's graph, which is how TensorFlow's between-graph
 replication shares them: each worker's session refers to the one copy on
 the ps task.
