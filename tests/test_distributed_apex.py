@@ -1,12 +1,15 @@
 """End-to-end test of Ape-X on a loopback cluster (`python -m graphrl.cluster`):
 the learner learns from two actors, a killed actor rejoins, and a killed
 learner resumes from its checkpoint, replay included, while the actors wait
-for it and go on."""
+for it and go on; the tools read the cluster's logdir as any other."""
+
+import json
 
 import numpy as np
 
 from graphrl.training import checkpoints
 from graphrl.training import episode_log
+import cli_assertions
 import cluster_testing
 
 
@@ -27,3 +30,14 @@ def test_the_learner_learns_an_actor_rejoins_the_learner_resumes(tmp_path):
   returns = [row['return'] for row in rows]
   assert np.mean(returns[-30:]) > 2 * np.mean(returns[:30])
   assert checkpoints.committed_steps(logdir)[-1] >= 20000
+  # The chief's logdir is an ordinary run's: export and evaluate read it.
+  export = str(tmp_path / 'export')
+  exported = cli_assertions.run_python(
+      'scripts/export_policy.py', '--logdir=%s' % logdir, '--out=%s' % export,
+      '--best', '--nosaved_model')
+  assert exported.returncode == 0, exported.stderr
+  evaluated = cli_assertions.run_python(
+      '-m', 'graphrl.evaluate', '--logdir=%s' % export, '--episodes=2')
+  assert evaluated.returncode == 0, evaluated.stderr
+  summary = json.loads(evaluated.stdout.strip().splitlines()[-1])
+  assert summary['episodes'] == 2 and summary['env'] == 'CartPole-v1'
