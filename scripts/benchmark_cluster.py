@@ -132,8 +132,8 @@ def _cluster_run(training_flags, actors, steps):
       if found:
         tasks.append(json.loads(found.group(3)))
     path = os.path.join(checkpoints.last_checkpoint_dir(logdir), 'ckpt')
-    counts = dict(tf.train.list_variables(path))
-    name = ('a2c/shared/train_steps' if 'a2c/shared/train_steps' in counts
+    shapes = dict(tf.train.list_variables(path))
+    name = ('a2c/shared/train_steps' if 'a2c/shared/train_steps' in shapes
             else 'dqn/train_steps')
     updates = int(tf.train.load_variable(path, name))
   loop_s = chief['wall_s'] - chief['eval_s']

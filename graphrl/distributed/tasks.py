@@ -92,24 +92,25 @@ def run_task(topology, spec, config, loop_config, setup):
   env = setup.training_env(seed)
   try:
     with tf.device(topology.device()):
+      shared = shared_state.SharedState(topology.shared_device)
       if topology.mode == 'a3c':
-        return _a3c_task(topology, server, config, loop_config, env, setup)
-      return _apex_task(topology, server, spec, config, loop_config, env,
-                        setup)
+        return _a3c_task(topology, server, shared, config, loop_config, env,
+                         setup)
+      return _apex_task(topology, server, shared, spec, config, loop_config,
+                        env, setup)
   except worker_run.LOST as error:
     raise lost_task.user_error(error, topology, setup.logdir)
   finally:
     env.close()
 
 
-def _a3c_task(topology, server, config, loop_config, env, setup):
+def _a3c_task(topology, server, shared, config, loop_config, env, setup):
   """An A3C worker: the chief's run, or another worker's."""
   setter = tf.train.replica_device_setter(
       ps_device='/job:ps', worker_device=topology.device(),
       cluster=topology.cluster_spec())
   agent = _built(a3c.A3CAgent, env.observation_spec(), env.action_spec(),
                  config, shared_device=setter)
-  shared = shared_state.SharedState(topology.shared_device)
   loop = on_policy.OnPolicyLoop(agent, env, loop_config)
   if topology.is_chief:
     return _chief_run(topology, server, shared, agent, loop, loop_config,
@@ -119,7 +120,8 @@ def _a3c_task(topology, server, config, loop_config, env, setup):
       agent.local_env_steps, start=agent.sync_target).work(loop)
 
 
-def _apex_task(topology, server, spec, config, loop_config, env, setup):
+def _apex_task(topology, server, shared, spec, config, loop_config, env,
+               setup):
   """The Ape-X learner's run, or an actor's."""
   queue = transition_queue.TransitionQueue(
       env.observation_spec(), loop_config.queue_transitions,
@@ -127,7 +129,6 @@ def _apex_task(topology, server, spec, config, loop_config, env, setup):
   if topology.is_chief:
     agent = _built(spec.agent, env.observation_spec(),
                    env.action_spec(), apex_learner.learner_config(config))
-    shared = shared_state.SharedState(topology.shared_device)
     loop = apex_learner.ApexLearnerLoop(agent, queue, loop_config)
     # The learner steps no environment (its games are the actors'; the
     # evaluations' scores are raw): no game scores.
@@ -139,7 +140,6 @@ def _apex_task(topology, server, spec, config, loop_config, env, setup):
   actor = _built(apex_actor.ApexActor, env.observation_spec(),
                  env.action_spec(), config, epsilon, topology.device(),
                  topology.shared_device)
-  shared = shared_state.SharedState(topology.shared_device)
   loop = apex_actor_loop.ApexActorLoop(actor, queue, env, loop_config)
   return worker_run.WorkerRun(
       actor, loop_config, topology, server, shared, actor.learner_env_steps,
