@@ -9,9 +9,12 @@ bytes of action, reward, discount and flags each) and rebuilds the stacks
 when sampling. It is a drop-in for `ReplayBuffer` in DQN: `append_batch`
 takes and `sample` returns the same (s, a, r, s', discount) tuple.
 
-Layout: with S = num_streams parallel environments and L = capacity / S
-slots per stream, step t of stream s is row (t S + s) mod capacity, as in
-`ReplayBuffer`. Row t holds the newest frame f_t = s_t[..., F - 1], a_t,
+Layout: with S = num_streams streams (parallel environments, or Ape-X's
+actors) and L = capacity / S slots per stream, step t of stream s is row
+(t S + s) mod capacity, as in `ReplayBuffer`. Each stream counts its own
+steps n_s: `append_batch` appends one step to every stream, or to the
+streams it names, so streams written at different rates (actors on other
+machines) keep their chains. Row t holds the newest frame f_t = s_t[..., F - 1], a_t,
 r_t, the discount d_t and two flags:
 
   first_t       s_t starts a new chain of frames: t = 0, d_{t-1} = 0 or
@@ -52,7 +55,7 @@ so that DQN's y = r + gamma d max_a' Q_T(s', a') is the m-step target
 sum_{i<m} gamma^i r_{t+i} + gamma^m d_{t+m-1} max_a' Q_T(s'_{t+m-1}, a').
 Steps near the newest one, an episode end or a truncation get m < n.
 
-The storage, write index and per-stream state are non-trainable resource
+The storage, the step counts and per-stream state are non-trainable resource
 variables on the host in the buffer's variable scope, in GLOBAL_VARIABLES,
 so a `tf.train.Saver` checkpoints them with the model.
 """
@@ -85,8 +88,7 @@ class FrameReplayBuffer(replay.CircularBuffer):
       capacity: number of stored steps (frames), a multiple of num_streams
         with at least F + 1 steps per stream (a transition spans F + 1
         frames).
-      num_streams: number of parallel environments written by
-        `append_batch`.
+      num_streams: S, the number of streams (parallel environments).
       n_step: n, the most steps of a sampled transition's return.
       gamma: the discount of its rewards, in [0, 1].
       name: default name of the variable scope (made unique).
@@ -118,7 +120,7 @@ class FrameReplayBuffer(replay.CircularBuffer):
       self._discount = variable('discount', [capacity], tf.float32)
       self._first = variable('first', [capacity], tf.bool)
       self._sampleable = variable('sampleable', [capacity], tf.bool)
-      self._index = variable('index', [], tf.int64)
+      self._steps = variable('steps', [num_streams], tf.int64)
       # Per stream: s' of its newest transition, whether that transition
       # ended the chain (d = 0, or none yet) and m' of its s'.
       self._next_observ = variable(
@@ -132,27 +134,36 @@ class FrameReplayBuffer(replay.CircularBuffer):
     """[H, W, F] of one observation, a list of ints."""
     return list(self._shape)
 
-  def append_batch(self, transition):
-    """Appends one transition per stream: stores f_t = s_t[..., -1].
+  def size(self):
+    """The number of stored steps, sum_s min(n_s, L), int64 []."""
+    return tf.reduce_sum(tf.minimum(
+        self._steps.read_value(), self._capacity // self._num_streams))
+
+  def append_batch(self, transition, streams=None):
+    """Appends the next step of K streams: stores f_t = s_t[..., -1].
 
     Args:
       transition: (observ, action, reward, next_observ, discount) with
-        shapes [S, H, W, F] (uint8), [S], [S], [S, H, W, F] and [S]; action
+        shapes [K, H, W, F] (uint8), [K], [K], [K, H, W, F] and [K]; action
         an integer that fits in int32.
+      streams: int [K], the distinct streams s of the K transitions, each
+        in [0, S); by default all S streams in order (K = S).
 
     Returns:
-      The op incrementing the write index by S; it evaluates to the new
-      index.
+      The op adding 1 to n_s of each stream; it evaluates to the steps
+      appended in all, sum_s n_s.
 
     Raises:
       ValueError: for the wrong number or shapes of tensors.
     """
-    observ, action, reward, next_observ, discount = self._convert(transition)
-    streams = self._num_streams
-    index = self._index.read_value()
-    pending = self._next_observ.read_value()
-    ended = self._ended.read_value()
-    pending_inexact = self._inexact.read_value()
+    stream, every = self._streams(streams)
+    observ, action, reward, next_observ, discount = self._convert(
+        transition, stream.shape[0])
+    read = lambda variable: _read(variable, stream, every)
+    steps = self._stream_steps(stream, every)
+    pending = read(self._next_observ)
+    ended = read(self._ended)
+    pending_inexact = read(self._inexact)
     newest = observ[..., -1]
     first = tf.logical_or(ended, tf.logical_not(tf.reduce_all(
         tf.equal(observ, pending), [1, 2, 3])))
@@ -166,13 +177,12 @@ class FrameReplayBuffer(replay.CircularBuffer):
     # The previous transition did not end, yet s_t does not continue it:
     # its s' is not stored (a truncation), so it is never sampled.
     dropped = tf.logical_and(tf.logical_not(ended), first)
-    stream = tf.range(streams, dtype=tf.int64)
-    rows = tf.math.floormod(index + stream, self._capacity)
-    previous = tf.math.floormod(index - streams + stream, self._capacity)
+    rows = self._rows(steps, stream)
+    previous = self._rows(steps - 1, stream)
     kept = tf.logical_and(tf.gather(self._sampleable, previous),
                           tf.logical_not(dropped))
     action = tf.cast(action, tf.int32)
-    computed = [index, pending, ended, pending_inexact, first, next_inexact,
+    computed = [steps, pending, ended, pending_inexact, first, next_inexact,
                 kept, sampleable, action]
     with tf.control_dependencies(computed):
       writes = [
@@ -184,46 +194,69 @@ class FrameReplayBuffer(replay.CircularBuffer):
           # Rows `previous` and `rows` differ: a stream has >= 2 slots.
           _scatter(self._sampleable, tf.concat([previous, rows], 0),
                    tf.concat([kept, sampleable], 0)),
-          self._next_observ.assign(next_observ).op,
-          self._ended.assign(terminal).op,
-          self._inexact.assign(next_inexact).op]
+          _write(self._next_observ, stream, next_observ, every),
+          _write(self._ended, stream, terminal, every),
+          _write(self._inexact, stream, next_inexact, every)]
     with tf.control_dependencies(writes):
-      return self._index.assign_add(streams).read_value()
+      written = _write(self._steps, stream, steps + 1, every)
+    with tf.control_dependencies([written]):
+      return tf.reduce_sum(self._steps.read_value())
+
+  def _streams(self, streams):
+    """(int64 [K] streams, whether they are all S in order) of
+    `append_batch`'s `streams` argument."""
+    if streams is None:
+      return tf.range(self._num_streams, dtype=tf.int64), True
+    streams = tf.cast(tf.convert_to_tensor(streams), tf.int64)
+    if streams.shape.rank != 1 or not streams.shape.is_fully_defined():
+      raise ValueError('streams must have a static shape [K], got {}'.format(
+          streams.shape))
+    check = tf.debugging.assert_less(
+        streams, tf.constant(self._num_streams, tf.int64),
+        message='a stream index is out of range')
+    with tf.control_dependencies([check, tf.debugging.assert_non_negative(
+        streams, message='a stream index is out of range')]):
+      return tf.identity(streams), False
+
+  def _stream_steps(self, stream, every):
+    """n_s of the streams `stream` of `_streams`, int64 [K]."""
+    return _read(self._steps, stream, every)
 
   def _mismatch(self, a, b):
-    """mu(a, b) of each stream: int32 [S] for stacks [S, H, W, F].
+    """mu(a, b) of each pair: int32 [K] for stacks [K, H, W, F].
 
-    Compares the flat stacks [S, H W F] shifted by one: channel k of a pixel
+    Compares the flat stacks [K, H W F] shifted by one: channel k of a pixel
     is at i with i mod F = k, so the pairs (i, i + 1) with i mod F = F - 1
     straddle two pixels and are ignored. Contiguous slices are far cheaper
     than slices of the channel axis.
     """
-    streams = self._num_streams
+    count = a.shape[0]
     height, width, frames = self._shape
-    a, b = (tf.reshape(x, [streams, -1]) for x in (a, b))
+    a, b = (tf.reshape(x, [count, -1]) for x in (a, b))
     equal = tf.concat([tf.equal(a[:, :-1], b[:, 1:]),
-                       tf.ones([streams, 1], tf.bool)], 1)
+                       tf.ones([count, 1], tf.bool)], 1)
     differs = tf.logical_not(tf.reduce_all(
-        tf.reshape(equal, [streams, height * width, frames]), 1))
+        tf.reshape(equal, [count, height * width, frames]), 1))
     # k + 1 where channel k differs, else 0; a column of zeros for F = 1.
     channels = tf.cast(differs, tf.int32) * tf.range(1, frames + 1)[None]
     return tf.reduce_max(
-        tf.concat([tf.zeros([streams, 1], tf.int32), channels[:, :-1]], 1), 1)
+        tf.concat([tf.zeros([count, 1], tf.int32), channels[:, :-1]], 1), 1)
 
   def sample(self, amount):
     """Samples transitions uniformly among the valid steps.
 
-    Step t of stream s is valid iff, with n = index / S steps written per
-    stream and o = max(0, n - L) the oldest stored one:
+    Step t of stream s is valid iff, with n = n_s its steps written and
+    o = max(0, n - L) its oldest stored one:
       1. o <= t < n (stored);
       2. sampleable_t;
       3. d_t = 0 or t + 1 < n (f_{t+1} of s'_t is stored);
       4. t - o >= F - 1, or first_k for some o <= k <= t (the stack of s_t
          does not reach overwritten steps).
-    Draws `_CANDIDATES` stored steps per transition and keeps the first
-    valid one (rejection sampling); only if all are invalid it draws from
-    the valid steps counted over the whole buffer. Either way each
-    transition is uniform over the valid steps. For a terminal transition
+    Draws `_CANDIDATES` pairs (s, o_s + a) per transition, a uniform below
+    the most steps any stream stores, and keeps the first valid one
+    (rejection sampling); only if all are invalid it draws from the valid
+    steps counted over the whole buffer. Either way each transition is
+    uniform over the valid steps. For a terminal transition
     (d = 0), s' repeats f_t as its newest frame. With n_step > 1 the
     transitions are the n-step ones of the module docstring. Running it
     raises InvalidArgumentError on an empty buffer or without a valid step.
@@ -236,15 +269,14 @@ class FrameReplayBuffer(replay.CircularBuffer):
       int64 [B], float32 [B], uint8 [B, H, W, F], float32 [B].
     """
     shape_checks.check_amount(amount)
-    index = self._index.read_value()
-    steps, oldest = self._window(index)
-    stored = (steps - oldest) * self._num_streams
+    steps, oldest = self._window()
+    span = tf.reduce_max(steps - oldest) * self._num_streams
     with tf.control_dependencies([tf.debugging.assert_positive(
-        stored, message=_EMPTY)]):
+        span, message=_EMPTY)]):
       draws = random_draws.uniform(
-          [amount * _CANDIDATES], 0, stored, tf.int64)
-    time = oldest + draws // self._num_streams
+          [amount * _CANDIDATES], 0, span, tf.int64)
     stream = draws % self._num_streams
+    time = tf.gather(oldest, stream) + draws // self._num_streams
     valid = tf.reshape(self._valid(time, stream, steps, oldest),
                        [amount, _CANDIDATES])
     choice = tf.argmax(tf.cast(valid, tf.int32), axis=1, output_type=tf.int32)
@@ -258,15 +290,16 @@ class FrameReplayBuffer(replay.CircularBuffer):
     return self._transitions(time, stream, steps)
 
   def valid_rows(self):
-    """Returns the rows that `sample` may draw, int64 [K], oldest first."""
-    index = self._index.read_value()
-    steps, oldest = self._window(index)
-    rows, valid = self._valid_grid(steps, oldest)
+    """Returns the rows that `sample` may draw, int64 [K], by age a (each
+    stream's oldest stored step first), then stream."""
+    steps, oldest = self._window()
+    rows, _, valid = self._valid_grid(steps, oldest)
     return tf.boolean_mask(rows, valid)
 
-  def _window(self, index):
-    """(n, o): steps written per stream and the oldest stored step."""
-    steps = index // self._num_streams
+  def _window(self):
+    """(n, o), int64 [S]: the steps written per stream and the oldest
+    stored ones, o_s = max(0, n_s - L)."""
+    steps = self._steps.read_value()
     slots = self._capacity // self._num_streams
     return steps, tf.maximum(steps - slots, 0)
 
@@ -274,46 +307,49 @@ class FrameReplayBuffer(replay.CircularBuffer):
     return tf.math.floormod(time * self._num_streams + stream, self._capacity)
 
   def _valid(self, time, stream, steps, oldest):
-    """Rules 2-4 of `sample` for stored steps `time` [K] of `stream` [K]."""
+    """Rules 1-4 of `sample` for steps `time` [K] >= o_s of `stream` [K],
+    with n and o [S] of `_window`."""
     frames = self._shape[-1]
     rows = self._rows(time, stream)
+    steps, oldest = tf.gather(steps, stream), tf.gather(oldest, stream)
     # Steps t - F + 2 .. t, clipped to o: a first among them at or after o.
     back = tf.maximum(
-        time[:, None] - tf.range(frames - 1, dtype=tf.int64)[None], oldest)
+        time[:, None] - tf.range(frames - 1, dtype=tf.int64)[None],
+        oldest[:, None])
     started = tf.reduce_any(
         tf.gather(self._first, self._rows(back, stream[:, None])), axis=1)
     return tf.logical_and(
-        tf.gather(self._sampleable, rows),
+        tf.logical_and(time < steps, tf.gather(self._sampleable, rows)),
         tf.logical_and(
             tf.logical_or(tf.equal(tf.gather(self._discount, rows), 0.),
                           time + 1 < steps),
             tf.logical_or(time - oldest >= frames - 1, started)))
 
   def _valid_grid(self, steps, oldest):
-    """Rows and validity, both [n - o, S], of all stored steps in order."""
+    """Rows, steps and validity, all [A, S], of step o_s + a of stream s
+    for the ages a < A = max_s (n_s - o_s), with n and o of `_window`."""
     frames = self._shape[-1]
     streams = self._num_streams
-    slots = self._capacity // streams
-    time = oldest + tf.range(steps - oldest, dtype=tf.int64)
-    slot = tf.math.floormod(time, slots)
+    stored = steps - oldest
+    age = tf.range(tf.reduce_max(stored), dtype=tf.int64)[:, None]
+    time = oldest[None] + age
+    rows = self._rows(time, tf.range(streams, dtype=tf.int64)[None])
 
     def by_step(variable):
-      return tf.gather(tf.reshape(variable.read_value(), [slots, streams]),
-                       slot)
+      return tf.gather(variable, rows)
 
     started = tf.cumsum(tf.cast(by_step(self._first), tf.int32), axis=0) > 0
     valid = tf.logical_and(
-        by_step(self._sampleable),
+        tf.logical_and(age < stored[None], by_step(self._sampleable)),
         tf.logical_and(
             tf.logical_or(tf.equal(by_step(self._discount), 0.),
-                          (time + 1 < steps)[:, None]),
-            tf.logical_or((time - oldest >= frames - 1)[:, None], started)))
-    rows = slot[:, None] * streams + tf.range(streams, dtype=tf.int64)[None]
-    return rows, valid
+                          time + 1 < steps[None]),
+            tf.logical_or(age >= frames - 1, started)))
+    return rows, time, valid
 
   def _fallback(self, time, stream, accepted, steps, oldest):
     """Replaces the steps not `accepted` by uniform draws of valid steps."""
-    _, valid = self._valid_grid(steps, oldest)
+    _, grid_time, valid = self._valid_grid(steps, oldest)
     counts = tf.cumsum(tf.cast(tf.reshape(valid, [-1]), tf.int32))
     total = counts[-1]
     check = tf.debugging.assert_positive(
@@ -322,11 +358,13 @@ class FrameReplayBuffer(replay.CircularBuffer):
       draws = random_draws.uniform(tf.shape(time), 0, total, tf.int32)
     # The first position whose running count exceeds the draw.
     position = tf.cast(tf.searchsorted(counts, draws, side='right'), tf.int64)
-    return (tf.where(accepted, time, oldest + position // self._num_streams),
+    return (tf.where(accepted, time,
+                     tf.gather(tf.reshape(grid_time, [-1]), position)),
             tf.where(accepted, stream, position % self._num_streams))
 
   def _transitions(self, time, stream, steps):
-    """Gathers (s, a, r, s', d) of valid steps `time` [B] of `stream` [B]."""
+    """Gathers (s, a, r, s', d) of valid steps `time` [B] of `stream` [B],
+    with n [S] of `_window`."""
     rows = self._rows(time, stream)
     action = tf.cast(tf.gather(self._action, rows), tf.int64)
     reward = tf.gather(self._reward, rows)
@@ -367,6 +405,7 @@ class FrameReplayBuffer(replay.CircularBuffer):
     d = gamma^(m-1) d_{t+m-1}.
     """
     n = self._n_step
+    steps = tf.gather(steps, stream)[:, None]
     ahead = time[:, None] + tf.range(n, dtype=tf.int64)[None]  # [B, n]
     rows = self._rows(ahead, stream[:, None])
     reward = tf.gather(self._reward, rows)
@@ -390,18 +429,19 @@ class FrameReplayBuffer(replay.CircularBuffer):
             tf.reduce_sum(included * powers * reward, 1),
             tf.gather(powers, length - 1) * last_discount)
 
-  def _convert(self, transition):
-    """Converts and checks (observ, action, reward, next_observ, discount)."""
+  def _convert(self, transition, count):
+    """Converts and checks (observ, action, reward, next_observ, discount)
+    of `count` streams."""
     transition = list(transition)
     if len(transition) != 5:
       raise ValueError('a transition is (observ, action, reward, next_observ, '
                        'discount), got {} tensors'.format(len(transition)))
-    observ_shape = [self._num_streams] + self._shape
+    observ_shape = [count] + self._shape
     specs = [('observ', tf.uint8, observ_shape),
-             ('action', tf.int64, [self._num_streams]),
-             ('reward', tf.float32, [self._num_streams]),
+             ('action', tf.int64, [count]),
+             ('reward', tf.float32, [count]),
              ('next_observ', tf.uint8, observ_shape),
-             ('discount', tf.float32, [self._num_streams])]
+             ('discount', tf.float32, [count])]
     converted = []
     for (name, dtype, shape), tensor in zip(specs, transition):
       tensor = tf.convert_to_tensor(tensor, dtype)
@@ -448,3 +488,15 @@ def _observation_shape(value):
 
 def _scatter(variable, rows, values):
   return variable.scatter_update(tf.IndexedSlices(values, rows)).op
+
+
+def _read(variable, stream, every):
+  """Rows `stream` of a per-stream variable: all of it, as is, if `every`."""
+  return variable.read_value() if every else tf.gather(variable, stream)
+
+
+def _write(variable, stream, values, every):
+  """The op setting rows `stream` of a per-stream variable to `values`."""
+  if every:
+    return variable.assign(values).op
+  return _scatter(variable, stream, values)

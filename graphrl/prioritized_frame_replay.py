@@ -51,15 +51,25 @@ class PrioritizedFrameReplayBuffer(frame_replay.FrameReplayBuffer):
     """The largest priority set so far (initially 1)."""
     return self._max_priority.read_value()
 
-  def append_batch(self, transition):
-    """`FrameReplayBuffer.append_batch`; the new rows get max_priority()."""
-    index = self._index.read_value()
-    rows = tf.math.floormod(
-        index + tf.range(self._num_streams, dtype=tf.int64), self._capacity)
-    prioritize = self._priorities.scatter_update(tf.IndexedSlices(
-        tf.fill([self._num_streams], self.max_priority()), rows)).op
+  def append_batch(self, transition, streams=None, priorities=None):
+    """`FrameReplayBuffer.append_batch`, giving the new rows `priorities`.
+
+    Args:
+      transition, streams: as `FrameReplayBuffer.append_batch`.
+      priorities: float32 [K] >= 0, e.g. an Ape-X actor's; by default
+        max_priority() each.
+    """
+    stream, every = self._streams(streams)
+    rows = self._rows(self._stream_steps(stream, every), stream)
+    if priorities is None:
+      priorities = tf.fill([stream.shape[0]], self.max_priority())
+    else:
+      rows, priorities = replay.priority_update(rows, priorities)
+      priorities = replay.track_max(self._max_priority, priorities)
+    prioritize = self._priorities.scatter_update(
+        tf.IndexedSlices(priorities, rows)).op
     with tf.control_dependencies([prioritize]):
-      return super().append_batch(transition)
+      return super().append_batch(transition, streams)
 
   def sample(self, amount, temperature=1.):
     """Transitions drawn with probabilities P(r), as `sample_with_info`."""
@@ -85,10 +95,9 @@ class PrioritizedFrameReplayBuffer(frame_replay.FrameReplayBuffer):
       raise ValueError('temperature must be > 0, got {}'.format(temperature))
     if isinstance(beta, numbers.Real) and beta < 0:
       raise ValueError('beta must be >= 0, got {}'.format(beta))
-    index = self._index.read_value()
-    steps, oldest = self._window(index)
-    rows, valid = self._valid_grid(steps, oldest)  # [n - o, S], by step
-    rows, valid = tf.reshape(rows, [-1]), tf.reshape(valid, [-1])
+    steps, oldest = self._window()
+    rows, time, valid = self._valid_grid(steps, oldest)  # [A, S], by age
+    rows, time, valid = (tf.reshape(x, [-1]) for x in (rows, time, valid))
     priorities = tf.gather(self._priorities, rows)
     usable = tf.logical_and(valid, priorities > 0)
     check = tf.debugging.assert_equal(
@@ -104,8 +113,8 @@ class PrioritizedFrameReplayBuffer(frame_replay.FrameReplayBuffer):
     count = tf.reduce_sum(tf.cast(usable, tf.float32))
     log_weights = -beta * (tf.math.log(count) + tf.gather(log_probs, picks))
     weights = tf.exp(log_weights - tf.reduce_max(log_weights))
-    time = oldest + picks // self._num_streams
     stream = picks % self._num_streams
+    time = tf.gather(time, picks)
     transition = self._transitions(time, stream, steps)
     return transition, tf.gather(rows, picks), weights
 

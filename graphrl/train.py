@@ -216,7 +216,7 @@ def _check_apex_settings(config):
               'explore with epsilon_i = epsilon_base^(1 + epsilon_alpha i / '
               '(N - 1)) on one environment each' % ', '.join(
                   '--' + name for name in unused))
-  apex_learner.learner_config(config)  # Refuses a replay it cannot use.
+  apex_learner.check_replay(config)
 
 
 def make_env(env_id, seed, max_episode_steps=None, training=True,

@@ -54,6 +54,7 @@ import numpy as np
 from graphrl import tf_envs
 from graphrl import train
 from graphrl.agents import a3c
+from graphrl.agents import dqn
 from graphrl.agents import registry
 from graphrl.compat import session_config
 from graphrl.compat import tf
@@ -196,16 +197,15 @@ def _shared_capacity(mode, config, loop, specs):
       params = sum(int(np.prod(v.shape)) for v in shared)
       return config.n_steps * config.num_envs / seconds, params
     agent = registry.AGENTS['dqn'].agent(
-        *specs, apex_learner.learner_config(config))
+        *specs, apex_learner.learner_config(config, 1))
     step = agent.train_step()
     # The learner's replay, filled through its queue as actors fill it.
     rows = min(config.replay_capacity, FILL)
     queue = transition_queue.TransitionQueue(specs[0], rows, '/cpu:0')
-    observ = tf.cast(tf.random.uniform((rows,) + tuple(specs[0].shape),
-                                       maxval=255), specs[0].dtype)
+    observ, next_observ = _observations(specs[0], rows, config.replay)
     enqueue = queue.enqueue(
-        [observ, tf.zeros([rows], tf.int64), tf.ones([rows]), observ,
-         tf.ones([rows])], tf.ones([rows]))
+        [observ, tf.zeros([rows], tf.int64), tf.ones([rows]), next_observ,
+         tf.ones([rows])], tf.ones([rows]), 0)
     drain = queue.drain(agent.buffer, agent.env_steps)
     sess.run(tf.global_variables_initializer())
     sess.run(enqueue)
@@ -213,6 +213,21 @@ def _shared_capacity(mode, config, loop, specs):
     seconds = _timed(sess, step.op, dict, FLAGS.timing_steps)
     params = sum(int(np.prod(v.shape)) for v in agent.policy_variables)
     return loop.train_every / seconds, params
+
+
+def _observations(spec, rows, replay):
+  """Random (s, s') [rows, *shape] that a learner's replay stores: for a
+  frame replay one chain of stacked frames, s'_t = s_{t+1}."""
+  shape = tuple(spec.shape)
+  if replay not in dqn.FRAME_REPLAYS:
+    observ = tf.cast(tf.random.uniform((rows,) + shape, maxval=255),
+                     spec.dtype)
+    return observ, observ
+  stack = shape[-1]
+  frames = tf.cast(tf.random.uniform((rows + stack,) + shape[:-1],
+                                     maxval=255), spec.dtype)
+  observ = tf.stack([frames[k:k + rows] for k in range(stack + 1)], -1)
+  return observ[..., :-1], observ[..., 1:]
 
 
 def _bytes_per_step(mode, config, loop, specs, params):

@@ -2,6 +2,7 @@
 its own graph and session on an in-process cluster, with stand-in runs;
 and their settings."""
 
+import dataclasses
 import math
 import threading
 import time
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 import apex_testing
+import toy_envs
 from graphrl import envs
 from graphrl.agents import apex_actor
 from graphrl.agents import dqn
@@ -20,6 +22,7 @@ from graphrl.distributed.apex_settings import ApexConfig
 from graphrl.distributed.transition_queue import TransitionQueue
 from graphrl.training import cli
 from graphrl.training.learner_thread import due_train_steps
+from graphrl.training.step_callable import StepCallable
 
 STEPS = 3000
 SETTINGS = ApexConfig(num_steps=STEPS, learning_starts=300, train_every=4,
@@ -61,15 +64,15 @@ class StandInRun:
     return [op, loss] + [scalars[name] for name in self.scalar_names]
 
 
-def _learner(server, env):
+def _learner(server, env, settings=SETTINGS):
   graph = tf.Graph()
   with graph.as_default(), tf.device(apex_testing.LEARNER):
     tf.set_random_seed(0)
     agent = dqn.DQNAgent(env.observation_spec(), env.action_spec(),
-                         apex_learner.learner_config(CONFIG))
+                         apex_learner.learner_config(CONFIG, 1))
     queue = TransitionQueue(env.observation_spec(),
-                            SETTINGS.queue_transitions, apex_testing.LEARNER)
-    loop = apex_learner.ApexLearnerLoop(agent, queue, SETTINGS)
+                            settings.queue_transitions, apex_testing.LEARNER)
+    loop = apex_learner.ApexLearnerLoop(agent, queue, settings)
     with tf.variable_scope('dqn', reuse=True):
       q = dqn.q_network(agent.config, 2, agent.observ, 'q')
     init = tf.global_variables_initializer()
@@ -79,7 +82,7 @@ def _learner(server, env):
   return sess, agent, loop, q
 
 
-def _actor(server, env, index, count):
+def _actor(server, env, index, count, settings=SETTINGS):
   graph = tf.Graph()
   with graph.as_default():
     tf.set_random_seed(1 + index)
@@ -88,8 +91,8 @@ def _actor(server, env, index, count):
         apex_actor.actor_epsilon(index, count),
         apex_testing.actor_device(index), apex_testing.LEARNER)
     queue = TransitionQueue(env.observation_spec(),
-                            SETTINGS.queue_transitions, apex_testing.LEARNER)
-    loop = apex_actor_loop.ApexActorLoop(actor, queue, env, SETTINGS)
+                            settings.queue_transitions, apex_testing.LEARNER)
+    loop = apex_actor_loop.ApexActorLoop(actor, queue, env, settings)
     init = tf.global_variables_initializer()
   sess = apex_testing.session(server, graph)
   sess.run(init)
@@ -181,10 +184,58 @@ def test_an_actor_waits_on_a_full_queue_until_the_run_ends(monkeypatch):
   assert run.steps < 200 and calls.count(run.steps) > 3  # Timeouts.
 
 
+class _SlowTraining(StepCallable):
+  """A `StepCallable` whose train steps (fetches beyond one op) take
+  another 5 ms: a learner slower than its actor."""
+
+  def __init__(self, session, fetches, feeds):
+    super().__init__(session, fetches, feeds)
+    self._trains = len(fetches) > 1
+
+  def __call__(self, *feeds):
+    if self._trains:
+      time.sleep(0.005)
+    return super().__call__(*feeds)
+
+
+def test_a_slow_learner_holds_its_actor_to_the_replay_ratio(monkeypatch):
+  monkeypatch.setattr(apex_learner, 'StepCallable', _SlowTraining)
+  # A drained queue brings 250 train steps, more than a burst takes.
+  settings = dataclasses.replace(SETTINGS, num_steps=1500, learning_starts=100,
+                                 train_every=2, queue_capacity=20)
+  learner_server, (actor_server,) = apex_testing.start_cluster(1)
+  env = envs.make('CartPole-v1', seed=0)
+  sess, agent, learner_loop, _ = _learner(learner_server, env, settings)
+  actor_sess, _, actor_loop = _actor(actor_server, env, 0, 1, settings)
+  learner_run = StandInRun(sess, agent.scalars, lambda run: run.steps < 1500)
+  errors = []
+  learner = _start(errors, learner_loop.iterate, learner_run)
+  actor_run = StandInRun(actor_sess, (), lambda _: learner.is_alive())
+  actor = _start(errors, actor_loop.iterate, actor_run)
+  learner.join()
+  actor.join()
+  assert not errors
+  received, train_steps = sess.run([agent.env_steps, agent.train_steps])
+  # Every transition counted was trained on at the ratio, and the actor,
+  # ~5x faster alone, got no further ahead than the queue, one push being
+  # assembled and one waiting, and the n - 1 steps of its assembler.
+  assert train_steps == due_train_steps(received, 100, 2) >= 700
+  assert learner_run.steps == received
+  assert actor_run.steps <= received + settings.queue_transitions + (
+      2 * settings.push_every + CONFIG.n_step - 1)
+
+
 def test_the_learner_needs_prioritized_replay():
-  with pytest.raises(cli.UserError, match='--replay=uniform'):
-    apex_learner.learner_config(dqn.DQNConfig(replay='uniform'))
-  assert apex_learner.learner_config(CONFIG).n_step == 1
+  for replay in ('uniform', 'frames'):
+    with pytest.raises(cli.UserError, match='--replay=%s' % replay):
+      apex_learner.learner_config(dqn.DQNConfig(replay=replay), 2)
+  assert apex_learner.learner_config(CONFIG, 3) == dataclasses.replace(
+      CONFIG, n_step=1)
+  frames = dataclasses.replace(CONFIG, replay='prioritized_frames',
+                               replay_capacity=1000)
+  # One stream per actor; the frame replay rebuilds the n-step returns.
+  assert apex_learner.learner_config(frames, 3) == dataclasses.replace(
+      frames, num_envs=3, replay_capacity=999)
 
 
 @pytest.mark.parametrize('field, value', [
@@ -195,3 +246,96 @@ def test_settings_name_the_bad_field(field, value):
   with pytest.raises(ValueError, match=field):
     ApexConfig(**{field: value}).validate()
   ApexConfig().validate()
+
+
+FRAME_STEPS = 600
+FRAME_SETTINGS = ApexConfig(num_steps=FRAME_STEPS, learning_starts=100,
+                            train_every=4, refresh_every=50, push_every=10,
+                            queue_capacity=2)
+FRAME_CONFIG = dqn.DQNConfig(network='a3c', batch_size=16, n_step=3,
+                             gamma=0.9, replay='prioritized_frames',
+                             replay_capacity=2001)
+
+
+def test_actors_fill_their_own_streams_of_a_frame_replay():
+  """Two actors push one-step transitions of stacked frames; the learner's
+  frame replay keeps one chain per actor and rebuilds the actors' n-step
+  transitions exactly."""
+  learner_server, actor_servers = apex_testing.start_cluster(2)
+  env = toy_envs.FrameCorridor()
+  graph = tf.Graph()
+  with graph.as_default(), tf.device(apex_testing.LEARNER):
+    tf.set_random_seed(0)
+    agent = dqn.DQNAgent(env.observation_spec(), env.action_spec(),
+                         apex_learner.learner_config(FRAME_CONFIG, 2))
+    queue = TransitionQueue(env.observation_spec(),
+                            FRAME_SETTINGS.queue_transitions,
+                            apex_testing.LEARNER)
+    learner_loop = apex_learner.ApexLearnerLoop(agent, queue, FRAME_SETTINGS)
+    sample = agent.buffer.sample(256)
+    size, steps = agent.buffer.size(), agent.buffer._steps  # pylint: disable=protected-access
+    init = tf.global_variables_initializer()
+  assert agent.buffer.capacity == 2000 and agent.buffer.num_streams == 2
+  sess = apex_testing.session(learner_server, graph)
+  sess.run(init)
+  learner_run = StandInRun(sess, agent.scalars,
+                           lambda run: run.steps < FRAME_STEPS)
+  errors = []
+  learner = _start(errors, learner_loop.iterate, learner_run)
+  sent = [[], []]  # Per actor: the (one-step, n-step) pairs it pushed.
+  threads, actor_runs = [], []
+  for index, server in enumerate(actor_servers):
+    actor_graph = tf.Graph()
+    with actor_graph.as_default():
+      tf.set_random_seed(1 + index)
+      actor = apex_actor.ApexActor(
+          env.observation_spec(), env.action_spec(), FRAME_CONFIG,
+          apex_actor.actor_epsilon(index, 2), apex_testing.actor_device(index),
+          apex_testing.LEARNER)
+      loop = apex_actor_loop.ApexActorLoop(
+          actor, TransitionQueue(env.observation_spec(),
+                                 FRAME_SETTINGS.queue_transitions,
+                                 apex_testing.LEARNER),
+          toy_envs.FrameCorridor(), FRAME_SETTINGS, index)
+      actor_init = tf.global_variables_initializer()
+    assert actor.sends_steps
+    send = loop._send  # pylint: disable=protected-access
+    loop._send = (lambda run, pairs, step, send=send, log=sent[index]:  # pylint: disable=protected-access
+                  log.extend(pairs) or send(run, pairs, step))
+    actor_sess = apex_testing.session(server, actor_graph)
+    actor_sess.run(actor_init)
+    actor_runs.append(StandInRun(actor_sess, (), lambda _: learner.is_alive(),
+                                 index))
+    threads.append(_start(errors, loop.iterate, actor_runs[-1]))
+  for thread in [learner] + threads:
+    thread.join()
+  assert not errors
+  received, train_steps = sess.run([agent.env_steps, agent.train_steps])
+  assert train_steps == due_train_steps(received, 100, 4)
+  per_stream = sess.run(steps)
+  # Each actor's transitions went to its own stream, all of them stored
+  # (the pushes that reached the queue: the last may have been dropped).
+  assert sess.run(size) == received == per_stream.sum()
+  for index in range(2):
+    assert per_stream[index] in (len(sent[index]),
+                                 len(sent[index]) - FRAME_SETTINGS.push_every)
+    assert per_stream[index] >= FRAME_SETTINGS.push_every
+  # A sampled transition that is whole (n steps, d = gamma^(n-1)) or
+  # terminal is one an actor assembled, rebuilt from its stream's frames
+  # (but a terminal s', which the replay does not store: d = 0 masks it).
+  assembled = {_key(n_step) for log in sent for _, n_step in log}
+  checked = 0
+  for _ in range(4):
+    observ, action, reward, next_observ, discount = sess.run(sample)
+    for transition in zip(observ, action, reward, next_observ, discount):
+      if transition[4] in (0., np.float32(0.9 ** 2)):
+        assert _key(transition) in assembled
+        checked += 1
+  assert checked > 900
+
+
+def _key(transition):
+  observ, action, reward, next_observ, discount = transition
+  return (observ.tobytes(), int(action), round(float(reward), 5),
+          next_observ.tobytes() if discount else None,
+          round(float(discount), 5))

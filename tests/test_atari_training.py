@@ -92,10 +92,10 @@ def test_prioritized_frames_train_checkpoint_and_resume(tmp_path):
   values = _checkpoint(logdir, 400)
   priorities = [values[name] for name in values
                 if name.endswith('/priorities')]
-  index, = [values[name] for name in values
-            if name.endswith('prioritized_frame_replay/index')]
-  assert len(priorities) == 1 and 0 < index <= 400
-  stored = priorities[0][:index]
+  steps, = [values[name] for name in values
+            if name.endswith('prioritized_frame_replay/steps')]
+  assert len(priorities) == 1 and steps.shape == (1,) and 0 < steps[0] <= 400
+  stored = priorities[0][:steps[0]]
   # Sampled steps hold |td| + epsilon, the others the largest priority.
   assert np.all(stored > 0) and len(np.unique(stored)) > 1
 

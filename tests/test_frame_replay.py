@@ -142,6 +142,132 @@ def test_two_streams(sess):
                [0, 1, 2, 3, 10, 11, 20, 21])
 
 
+class _StreamAppender(object):
+  """Appends transitions to the named streams, one append_batch op per K."""
+
+  def __init__(self, buffer):
+    self._buffer = buffer
+    self._ops = {}
+    self.appended = {}  # action -> (s, a, r, s', d)
+
+  def _op(self, count):
+    if count not in self._ops:
+      shape = [count] + self._buffer.observation_shape
+      items = (tf.placeholder(tf.uint8, shape),
+               tf.placeholder(tf.int64, [count]),
+               tf.placeholder(tf.float32, [count]),
+               tf.placeholder(tf.uint8, shape),
+               tf.placeholder(tf.float32, [count]))
+      streams = tf.placeholder(tf.int64, [count])
+      self._ops[count] = (items, streams,
+                          self._buffer.append_batch(items, streams))
+    return self._ops[count]
+
+  def __call__(self, sess, streams, *transitions):
+    """Appends transitions[k] as the next step of stream streams[k]."""
+    items, placeholder, op = self._op(len(streams))
+    for transition in transitions:
+      self.appended[transition[1]] = transition
+    feed = dict(zip(items, [np.stack(c) for c in zip(*transitions)]))
+    feed[placeholder] = streams
+    return sess.run(op, feed)
+
+
+def _storage(sess, scope='frame_replay'):
+  """{name: value} of the variables of the frame replay in `scope`."""
+  return {v.op.name.split('/')[-1]: sess.run(v)
+          for v in tf.global_variables(scope + '/')}
+
+
+def test_uneven_streams(sess):
+  # Capacity 16, 2 streams (L = 8): step t of stream s is row 2 t + s.
+  # Stream 0 gets 2 steps (frames 1, 2, 3; actions 0, 1), stream 1 gets 5
+  # (frames 11..16; actions 10..14), interleaved. The newest step of each
+  # (t = 1 and t = 4) has no s' stored yet. Valid by age, then stream:
+  # age 0: rows 0, 1; age 1: row 3 (row 2 is stream 0's newest); then 5, 7.
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 16,
+                                          num_streams=2)
+  append = _StreamAppender(buffer)
+  sample, rows, size = buffer.sample(16), buffer.valid_rows(), buffer.size()
+  sess.run(tf.global_variables_initializer())
+  episodes = [frame_replay_testing.episode([1, 2, 3], 0),
+              frame_replay_testing.episode(list(range(11, 17)), 10)]
+  totals = [append(sess, [s], episodes[s].pop(0))
+            for s in [1, 1, 0, 1, 0, 1, 1]]
+  assert totals == [1, 2, 3, 4, 5, 6, 7]
+  assert sess.run(size) == 7
+  np.testing.assert_array_equal(_storage(sess)['steps'], [2, 5])
+  np.testing.assert_array_equal(sess.run(rows), [0, 1, 3, 5, 7])
+  frame_replay_testing.check_drawn(
+      frame_replay_testing.draw(sess, sample), append.appended,
+      [0, 10, 11, 12, 13])
+
+
+def test_a_lapping_stream_overwrites_only_its_own_rows(sess):
+  # Capacity 12, 2 streams (L = 6). Stream 0 gets 3 steps (frames 1..4,
+  # actions 0..2) at rows 0, 2, 4; stream 1 one episode of 14 steps
+  # (frames 11..25, actions 100..113; f_t = 11 + t), 4 or 5 per step of
+  # stream 0, so it laps: steps 8..13 are stored at rows (2 t + 1) mod 12
+  # = 5, 7, 9, 11, 1, 3. Its s_t needs steps t - 3 .. t, so t = 11, 12 are
+  # valid (13 is the newest); stream 0 keeps 0, 1 (2 is its newest).
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 12,
+                                          num_streams=2)
+  append = _StreamAppender(buffer)
+  sample, rows, size = buffer.sample(16), buffer.valid_rows(), buffer.size()
+  sess.run(tf.global_variables_initializer())
+  episodes = [frame_replay_testing.episode([1, 2, 3, 4], 0),
+              frame_replay_testing.episode(list(range(11, 26)), 100)]
+  for s in [1] * 5 + [0] + [1] * 5 + [0] + [1] * 4 + [0]:
+    append(sess, [s], episodes[s].pop(0))
+  assert sess.run(size) == 3 + 6
+  storage = _storage(sess)
+  np.testing.assert_array_equal(storage['steps'], [3, 14])
+  np.testing.assert_array_equal(
+      storage['frames'][:, 0, 0], [1, 23, 2, 24, 3, 19, 0, 20, 0, 21, 0, 22])
+  # By age: stream 0 at ages 0, 1 (steps 0, 1), stream 1 at ages 3, 4.
+  np.testing.assert_array_equal(sess.run(rows), [0, 2, 11, 1])
+  frame_replay_testing.check_drawn(
+      frame_replay_testing.draw(sess, sample), append.appended,
+      [0, 1, 111, 112])
+
+
+def test_chains_are_per_stream(sess):
+  # Capacity 16, 2 streams: step t of stream s is row 2 t + s. Stream 0
+  # plays one episode (frames 1..7, actions 0..5). Stream 1 is truncated
+  # at t = 1 (frames 11, 12, 13; actions 10, 11: s'_1 is never stored),
+  # then plays an episode that terminates at t = 3 (frames 21, 22, 23;
+  # actions 20, 21) and one more (frames 31, 32, 33; actions 30, 31).
+  # Stream 0 is always one step ahead, so its newest transition is pending
+  # when stream 1 drops transition 1 and restarts its stack.
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 16,
+                                          num_streams=2)
+  append = _StreamAppender(buffer)
+  sample, rows = buffer.sample(16), buffer.valid_rows()
+  sess.run(tf.global_variables_initializer())
+  stream0 = frame_replay_testing.episode(list(range(1, 8)), 0)
+  stream1 = (
+      frame_replay_testing.episode([11, 12, 13], 10, end='truncated') +
+      frame_replay_testing.episode([21, 22, 23], 20, end='terminated') +
+      frame_replay_testing.episode([31, 32, 33], 30))
+  for t in range(6):
+    append(sess, [0], stream0[t])
+    append(sess, [1], stream1[t])
+    if t == 2:
+      # Stream 0: 0, 1 (2 is pending); stream 1: 0 (1 dropped, 2 newest).
+      np.testing.assert_array_equal(sess.run(rows), [0, 1, 2])
+  storage = _storage(sess)
+  np.testing.assert_array_equal(storage['first'][:12], [
+      True, True, False, False, False, True,  # Stream 1 restarts at t = 2
+      False, False, False, True, False, False])  # and after d_3 = 0.
+  np.testing.assert_array_equal(storage['sampleable'][:12],
+                                [r != 3 for r in range(12)])
+  # Stream 0's transition 2, pending when stream 1 restarted, is valid.
+  np.testing.assert_array_equal(sess.run(rows), [0, 1, 2, 4, 5, 6, 7, 8, 9])
+  frame_replay_testing.check_drawn(
+      frame_replay_testing.draw(sess, sample), append.appended,
+      [0, 1, 2, 3, 4, 10, 20, 21, 30])
+
+
 def test_sampling_is_uniform_over_valid_steps(sess):
   # One episode of 4 steps: 3 valid of 4 stored. A candidate is invalid
   # with probability 1/4, so (1/4)^4 of the draws use the fallback.
@@ -173,6 +299,31 @@ def test_fallback_draws_valid_steps_uniformly(sess):
   frame_replay_testing.check_drawn(list(zip(*drawn)), append.appended, [0, 1])
   # Frequency 1/2, std 0.011; allow 5 std.
   assert abs(np.mean(drawn[1] == 0) - 0.5) < 0.056
+
+
+def test_sampling_is_uniform_over_uneven_streams(sess):
+  # 2 streams: stream 0 stores 3 steps (2 valid), stream 1 7 (6 valid).
+  # Each of the 8 valid steps is drawn with frequency 1/8, not 1/4 for
+  # stream 0's (as a stream drawn first, then a step, would give). Ages
+  # 3..6 of stream 0 are rejected (rule 1): 6 of 14 candidates are
+  # invalid, so (6/14)^4 of the draws use the fallback.
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 16,
+                                          num_streams=2)
+  append = _StreamAppender(buffer)
+  sample = buffer.sample(8000)
+  sess.run(tf.global_variables_initializer())
+  episodes = [frame_replay_testing.episode([1, 2, 3, 4], 0),
+              frame_replay_testing.episode(list(range(11, 19)), 10)]
+  for s in [1, 0, 1, 1, 1, 0, 1, 1, 0, 1]:
+    append(sess, [s], episodes[s].pop(0))
+  drawn = sess.run(sample)
+  frame_replay_testing.check_drawn(list(zip(*drawn)), append.appended,
+                                   [0, 1] + list(range(10, 16)))
+  index = {a: i for i, a in enumerate([0, 1] + list(range(10, 16)))}
+  frequencies = np.bincount([index[a] for a in drawn[1]],
+                            minlength=8) / 8000.
+  # Frequencies 1/8, std sqrt(7/64 / 8000) = 0.0037; allow 5 std.
+  np.testing.assert_allclose(frequencies, [1. / 8] * 8, atol=0.0185)
 
 
 def test_empty_or_no_valid_step_raises(sess):
@@ -272,6 +423,51 @@ def test_random_episodes_match_appended_transitions(sess, streams):
   frame_replay_testing.check_drawn(frame_replay_testing.draw(sess, sample, runs=100), append.appended, expected)
 
 
+def _fed_by(mode):
+  """Storage, valid rows and 3 batches of 32 draws of a seeded 3-stream
+  buffer (L = 6) fed 20 steps of random episodes: all streams per
+  append_batch ('lockstep'), one stream per call ('one by one') or all
+  in the order 2, 0, 1 ('permuted')."""
+  shape, streams, steps = (3, 2, 4), 3, 20
+  records = _random_streams(np.random.default_rng(5), steps, streams, shape)
+  with tf.Graph().as_default(), tf.Session(config=session_config()) as sess:
+    tf.set_random_seed(0)
+    buffer = frame_replay.FrameReplayBuffer(shape, 18, num_streams=streams)
+    # Built first, so the draws get the same op seeds in every mode.
+    sample, rows = buffer.sample(32), buffer.valid_rows()
+    if mode == 'lockstep':
+      append = frame_replay_testing.Appender(buffer)
+    else:
+      append = _StreamAppender(buffer)
+    sess.run(tf.global_variables_initializer())
+    for t in range(steps):
+      step = [records[s][t][0] for s in range(streams)]
+      if mode == 'lockstep':
+        append(sess, *step)
+      elif mode == 'one by one':
+        for s in range(streams):
+          append(sess, [s], step[s])
+      else:
+        append(sess, [2, 0, 1], step[2], step[0], step[1])
+    return _storage(sess), sess.run(rows), [sess.run(sample)
+                                            for _ in range(3)]
+
+
+@pytest.mark.parametrize('mode', ['one by one', 'permuted'])
+def test_appending_streams_separately_matches_lockstep(mode):
+  storage, rows, batches = _fed_by('lockstep')
+  other_storage, other_rows, other_batches = _fed_by(mode)
+  np.testing.assert_array_equal(storage['steps'], [20, 20, 20])
+  assert sorted(other_storage) == sorted(storage)
+  for name, value in storage.items():
+    np.testing.assert_array_equal(other_storage[name], value, err_msg=name)
+  assert rows.size
+  np.testing.assert_array_equal(other_rows, rows)
+  for batch, other in zip(batches, other_batches):
+    for part, other_part in zip(batch, other):
+      np.testing.assert_array_equal(other_part, part)
+
+
 def _n_step_draws(sess, episodes):
   """{action: (r, s', d)} of the 3-step transitions (gamma 1/2) drawn from
   a buffer of `episodes`, and the appended transitions."""
@@ -367,6 +563,67 @@ def test_random_episodes_n_step_transitions(sess):
   assert lengths == {1, 2, 3}
 
 
+def test_n_step_returns_of_an_interleaved_stream(sess):
+  # One episode (frames 1..13, actions 100..111, r_t = 1 + t) terminating
+  # at t = 11, fed to a 1-stream buffer (capacity 8) and as stream 1 of a
+  # 2-stream one (capacity 16, L = 8) while stream 0 gets an episode at
+  # half the rate (frames 41..47, actions 0..5, r_t = t), sometimes in the
+  # same append_batch. Both store steps 4..11; s_t needs t - 3 .. t, so
+  # t = 7..11 are valid. 3-step returns, gamma 1/2:
+  #   t = 7:  8 + 9/2 + 10/4 = 15,     s'_9,  d = 1/4
+  #   t = 9:  10 + 11/2 + 12/4 = 18.5, s'_11, d = 0 (terminal)
+  #   t = 10: 11 + 12/2 = 17 (m = 2),  s'_11, d = 0
+  # Stream 0 (6 steps, 5 the newest): t = 3: 3 + 4/2 = 5 (m = 2: s'_5 is
+  # not stored), s'_4, d = 1/2; t = 4: 4 (m = 1), s'_4, d = 1.
+  single = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 8,
+                                          n_step=3, gamma=.5)
+  double = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 16,
+                                          num_streams=2, n_step=3, gamma=.5)
+  append_single = frame_replay_testing.Appender(single)
+  append = _StreamAppender(double)
+  samples = single.sample(16), double.sample(16)
+  sess.run(tf.global_variables_initializer())
+  stream1 = frame_replay_testing.episode(list(range(1, 14)), 100,
+                                         end='terminated', reward=1.)
+  stream0 = frame_replay_testing.episode(list(range(41, 48)), 0)
+  for i, transition in enumerate(stream1):
+    append_single(sess, transition)
+    if i % 4 == 0:
+      append(sess, [1, 0], transition, stream0[i // 2])
+    elif i % 4 == 2:
+      append(sess, [0], stream0[i // 2])
+      append(sess, [1], transition)
+    else:
+      append(sess, [1], transition)
+  np.testing.assert_array_equal(_storage(sess, 'frame_replay_1')['steps'],
+                                [6, 12])
+  drawn = []
+  for sample in samples:
+    draws = {}
+    for observ, action, reward, next_observ, discount in (
+        frame_replay_testing.draw(sess, sample)):
+      draws[action] = (observ, reward, next_observ, discount)
+    drawn.append(draws)
+  assert sorted(drawn[0]) == list(range(107, 112))
+  assert sorted(drawn[1]) == list(range(5)) + list(range(107, 112))
+  for action, (observ, reward, next_observ, discount) in drawn[0].items():
+    other = drawn[1][action]
+    np.testing.assert_array_equal(other[0], observ)
+    np.testing.assert_array_equal(other[2], next_observ)
+    assert (other[1], other[3]) == (reward, discount), action
+  terminal_next = frame_replay_testing.stack(10, 11, 12, 12)
+  expected = {107: (15., stream1[9][3], .25),
+              109: (18.5, terminal_next, 0.),
+              110: (17., terminal_next, 0.),
+              3: (5., stream0[4][3], .5),
+              4: (4., stream0[4][3], 1.)}
+  for action, (reward, next_observ, discount) in expected.items():
+    observ, got_reward, got_next, got_discount = drawn[1][action]
+    np.testing.assert_array_equal(observ, append.appended[action][0])
+    assert (got_reward, got_discount) == (reward, discount), action
+    np.testing.assert_array_equal(got_next, next_observ)
+
+
 class _FrameDQN(dqn.DQNAgent):
   """DQN with a `FrameReplayBuffer` built from the same template."""
 
@@ -422,6 +679,58 @@ def test_validation():
     buffer.append_batch([observ, [0]])
   with pytest.raises(ValueError, match='amount'):
     buffer.sample(0)
+
+
+def _one_transition():
+  """A batch of K = 1 transition, arrays [1, ...]."""
+  return [np.stack([x]) for x in frame_replay_testing.episode([1, 2], 0)[0]]
+
+
+@pytest.mark.parametrize('make_streams', [
+    lambda: tf.placeholder(tf.int64, [None]),  # K unknown.
+    lambda: tf.placeholder(tf.int64),  # Rank unknown.
+    lambda: [[0]],
+    lambda: 0,
+], ids=['unknown K', 'unknown rank', 'rank 2', 'scalar'])
+@pytest.mark.usefixtures('graph')
+def test_streams_without_a_static_shape_raise(make_streams):
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 12,
+                                          num_streams=2)
+  with pytest.raises(ValueError, match='static shape'):
+    buffer.append_batch(_one_transition(), make_streams())
+
+
+@pytest.mark.usefixtures('graph')
+def test_streams_and_transitions_of_other_sizes_raise():
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 12,
+                                          num_streams=2)
+  one = _one_transition()
+  two = [np.concatenate([x, x]) for x in one]
+  with pytest.raises(ValueError, match=r'observ must have shape \(2, 2, 2'):
+    buffer.append_batch(one, [0, 1])
+  with pytest.raises(ValueError, match=r'observ must have shape \(1, 2, 2'):
+    buffer.append_batch(two, [1])
+  with pytest.raises(ValueError, match=r'observ must have shape \(2, 2, 2'):
+    buffer.append_batch(one)  # All S = 2 streams.
+
+
+def test_out_of_range_streams_raise_when_run(sess):
+  buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 12,
+                                          num_streams=2)
+  append = _StreamAppender(buffer)
+  size = buffer.size()
+  sess.run(tf.global_variables_initializer())
+  transition = frame_replay_testing.episode([1, 2], 0)[0]
+  for streams in [[2], [-1], [0, 2], [-1, 1]]:
+    with pytest.raises(tf.errors.InvalidArgumentError, match='out of range'):
+      append(sess, streams, *[transition] * len(streams))
+  # Nothing was written.
+  assert sess.run(size) == 0
+  storage = _storage(sess)
+  np.testing.assert_array_equal(storage['steps'], [0, 0])
+  assert not storage['frames'].any()
+  assert append(sess, [1], transition) == 1
+  np.testing.assert_array_equal(_storage(sess)['steps'], [0, 1])
 
 
 if __name__ == '__main__':

@@ -99,6 +99,104 @@ def test_no_usable_step_raises(sess):
     sess.run(sample)
 
 
+class _StreamAppender(object):
+  """Appends K transitions to the named streams, with given priorities or
+  (priorities None) the default ones."""
+
+  def __init__(self, buffer):
+    self._buffer = buffer
+    self._ops = {}
+    self.appended = {}
+
+  def __call__(self, sess, streams, transitions, priorities=None):
+    key = len(streams), priorities is None
+    if key not in self._ops:
+      count = len(streams)
+      shape = [count] + self._buffer.observation_shape
+      items = (tf.placeholder(tf.uint8, shape),
+               tf.placeholder(tf.int64, [count]),
+               tf.placeholder(tf.float32, [count]),
+               tf.placeholder(tf.uint8, shape),
+               tf.placeholder(tf.float32, [count]))
+      stream = tf.placeholder(tf.int64, [count])
+      given = None if priorities is None else tf.placeholder(tf.float32,
+                                                              [count])
+      self._ops[key] = (items, stream, given,
+                        self._buffer.append_batch(items, stream, given))
+    items, stream, given, op = self._ops[key]
+    feed = dict(zip(items, [np.stack(c) for c in zip(*transitions)]))
+    feed[stream] = streams
+    if given is not None:
+      feed[given] = priorities
+    result = sess.run(op, feed)
+    for transition in transitions:
+      self.appended[transition[1]] = transition
+    return result
+
+
+def test_given_priorities_land_at_the_new_rows(sess):
+  # 2 streams, capacity 16: step t of stream s is row 2 t + s. Stream 0
+  # plays frames 1..4 (actions 0, 1, 2), stream 1 frames 11..14 (actions
+  # 10, 11, 12), at their own rates, given priorities or the default
+  # max_priority().
+  buffer = prioritized_frame_replay.PrioritizedFrameReplayBuffer(
+      SHAPE, 16, num_streams=2)
+  append = _StreamAppender(buffer)
+  priorities, largest = buffer.priorities(), buffer.max_priority()
+  size, rows = buffer.size(), buffer.valid_rows()
+  transition, drawn_rows, _ = buffer.sample_with_info(4000)
+  sess.run(tf.global_variables_initializer())
+  stream0, stream1 = episode([1, 2, 3, 4], 0), episode([11, 12, 13, 14], 10)
+  append(sess, [1], stream1[:1], [3.])  # Row 1.
+  assert sess.run(largest) == 3.
+  append(sess, [0], stream0[:1])  # Row 0 gets the max, 3.
+  append(sess, [1], stream1[1:2], [.5])  # Row 3; the max stays 3.
+  assert sess.run(largest) == 3.
+  append(sess, [1, 0], [stream1[2], stream0[1]], [5., 0.])  # Rows 5, 2.
+  append(sess, [0], stream0[2:])  # Row 4 gets the new max, 5.
+  expected = [3., 3., 0., .5, 5., 5.] + [0.] * 10
+  np.testing.assert_array_equal(sess.run(priorities), expected)
+  assert sess.run(largest) == 5.
+  assert sess.run(size) == 6
+  # A negative priority fails and writes nothing.
+  with pytest.raises(tf.errors.InvalidArgumentError, match='>= 0'):
+    append(sess, [1], episode([21, 22], 20), [-1.])
+  with pytest.raises(tf.errors.InvalidArgumentError, match='>= 0'):
+    append(sess, [1, 0], [stream1[2], stream0[2]], [2., -.5])
+  np.testing.assert_array_equal(sess.run(priorities), expected)
+  assert sess.run([largest, size]) == [5., 6]
+  # Valid: steps 0, 1 of both streams, rows 0..3 with p = 3, 0, 3, .5.
+  np.testing.assert_array_equal(sess.run(rows), [0, 1, 2, 3])
+  items, picked = sess.run([transition, drawn_rows])
+  check_drawn(list(zip(*items)), append.appended, [0, 10, 11])
+  np.testing.assert_array_equal(
+      items[1], [{0: 0, 1: 10, 3: 11}[row] for row in picked])
+  # 4000 draws: a standard error of at most 0.008 per frequency.
+  np.testing.assert_allclose(np.bincount(picked, minlength=4) / 4000.,
+                             [6 / 13, 6 / 13, 0, 1 / 13], atol=0.03)
+
+
+def test_bad_streams_or_priorities_raise(sess):
+  buffer = prioritized_frame_replay.PrioritizedFrameReplayBuffer(
+      SHAPE, 16, num_streams=2)
+  append = _StreamAppender(buffer)
+  item = episode([1, 2], 0)[0]
+  one = [np.stack([x]) for x in item]
+  with pytest.raises(ValueError, match='shape'):
+    buffer.append_batch(one, [0], [1., 2.])  # K = 1, 2 priorities.
+  with pytest.raises(ValueError, match=r'observ must have shape \(2,'):
+    buffer.append_batch(one, [0, 1], [1., 2.])
+  priorities = buffer.priorities()
+  sess.run(tf.global_variables_initializer())
+  for given in [None, [2.]]:
+    with pytest.raises(tf.errors.InvalidArgumentError, match='out of range'):
+      append(sess, [2], [item], given)
+    with pytest.raises(tf.errors.InvalidArgumentError, match='out of range'):
+      append(sess, [-1], [item], given)
+  assert not sess.run(priorities).any()
+  assert sess.run(buffer.size()) == 0
+
+
 @pytest.mark.usefixtures('graph')
 def test_bad_arguments_raise():
   buffer = prioritized_frame_replay.PrioritizedFrameReplayBuffer(SHAPE, 8)

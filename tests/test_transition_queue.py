@@ -41,7 +41,7 @@ def _actor(server):
            tf.placeholder(tf.float32, [None]))
     priorities = tf.placeholder(tf.float32, [None])
     enqueue = TransitionQueue(SPEC, CAPACITY, apex_testing.LEARNER).enqueue(
-        fed, priorities)
+        fed, priorities, 0)
   sess = apex_testing.session(server, graph)
 
   def push(transition, values, options=None):

@@ -20,7 +20,10 @@ computes the initial priorities of the transitions it sends,
   p = |R + gamma d max_a Q(s', a) - Q(s, a)| + priority_epsilon,
 
 with Q the local network's (the mean over the quantiles of the 'quantile'
-head), R and d those of an n-step transition (`graphrl.n_step`).
+head), R and d those of an n-step transition (`graphrl.n_step`). It sends
+those n-step transitions, or, to a learner with a frame replay (which
+rebuilds the n-step ones from each actor's stream of steps), the one-step
+transitions of the same steps with their n-step priorities.
 """
 
 import numpy as np
@@ -58,6 +61,11 @@ class ApexActor:
     transition:     placeholders (s [K, *obs], a int64 [K], R [K], s' [K,
                     *obs], d [K]) of K n-step transitions
     priority:       float32 [K], their initial priorities
+    sends_steps:    whether it sends one-step transitions (frame replay)
+    pushed:         what it sends for those K transitions: `transition`,
+                    or with `sends_steps` (s, a, r [K], s'_1 [K, *obs],
+                    d_1 [K]), the one-step transitions of the same s and a
+                    (r, s'_1, d_1 placeholders)
     local_variables: the local network's variables
   """
 
@@ -108,6 +116,13 @@ class ApexActor:
           tf.placeholder(dtype, [None] + shape, 'push_next_observ'),
           tf.placeholder(tf.float32, [None], 'push_discount'))
       self.priority = self._priority(*self.transition)
+      self.sends_steps = config.replay in dqn.FRAME_REPLAYS
+      self.pushed = self.transition
+      if self.sends_steps:
+        self.pushed = self.transition[:2] + (
+            tf.placeholder(tf.float32, [None], 'push_step_reward'),
+            tf.placeholder(dtype, [None] + shape, 'push_step_next_observ'),
+            tf.placeholder(tf.float32, [None], 'push_step_discount'))
     self.learner_env_steps, mirror = self._mirror(learner_device)
     self.refresh = self._refresh(mirror)
 

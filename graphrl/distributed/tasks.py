@@ -128,7 +128,8 @@ def _apex_task(topology, server, shared, spec, config, loop_config, env,
       topology.shared_device)
   if topology.is_chief:
     agent = _built(spec.agent, env.observation_spec(),
-                   env.action_spec(), apex_learner.learner_config(config))
+                   env.action_spec(),
+                   apex_learner.learner_config(config, topology.num_acting))
     loop = apex_learner.ApexLearnerLoop(agent, queue, loop_config)
     # The learner steps no environment (its games are the actors'; the
     # evaluations' scores are raw): no game scores.
@@ -140,7 +141,8 @@ def _apex_task(topology, server, shared, spec, config, loop_config, env,
   actor = _built(apex_actor.ApexActor, env.observation_spec(),
                  env.action_spec(), config, epsilon, topology.device(),
                  topology.shared_device)
-  loop = apex_actor_loop.ApexActorLoop(actor, queue, env, loop_config)
+  loop = apex_actor_loop.ApexActorLoop(actor, queue, env, loop_config,
+                                       topology.task_index)
   return worker_run.WorkerRun(
       actor, loop_config, topology, server, shared, actor.learner_env_steps,
       actor.env_steps, reconnect=True).work(loop)
