@@ -14,8 +14,8 @@ actors) and L = capacity / S slots per stream, step t of stream s is row
 (t S + s) mod capacity, as in `ReplayBuffer`. Each stream counts its own
 steps n_s: `append_batch` appends one step to every stream, or to the
 streams it names, so streams written at different rates (actors on other
-machines) keep their chains. Row t holds the newest frame f_t = s_t[..., F - 1], a_t,
-r_t, the discount d_t and two flags:
+machines) keep their chains. Row t holds the newest frame
+f_t = s_t[..., F - 1], a_t, r_t, the discount d_t and two flags:
 
   first_t       s_t starts a new chain of frames: t = 0, d_{t-1} = 0 or
                 s_t != s'_{t-1} (the previous transition's next observation
@@ -156,7 +156,11 @@ class FrameReplayBuffer(replay.CircularBuffer):
     Raises:
       ValueError: for the wrong number or shapes of tensors.
     """
-    stream, every = self._streams(streams)
+    return self._append(transition, *self._streams(streams))
+
+  def _append(self, transition, stream, every):
+    """`append_batch` to the streams of `_streams`: int64 [K] `stream`,
+    all S in order if `every`."""
     observ, action, reward, next_observ, discount = self._convert(
         transition, stream.shape[0])
     read = lambda variable: _read(variable, stream, every)

@@ -69,7 +69,7 @@ class PrioritizedFrameReplayBuffer(frame_replay.FrameReplayBuffer):
     prioritize = self._priorities.scatter_update(
         tf.IndexedSlices(priorities, rows)).op
     with tf.control_dependencies([prioritize]):
-      return super().append_batch(transition, streams)
+      return self._append(transition, stream, every)
 
   def sample(self, amount, temperature=1.):
     """Transitions drawn with probabilities P(r), as `sample_with_info`."""

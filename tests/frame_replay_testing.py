@@ -19,17 +19,19 @@ def stack(*values):
   return np.stack([np.full([2, 2], v, np.uint8) for v in values], axis=-1)
 
 
+def placeholders(count, observation_shape):
+  """Placeholders of `count` transitions (s, a, r, s', d)."""
+  shape = [count] + list(observation_shape)
+  return (tf.placeholder(tf.uint8, shape), tf.placeholder(tf.int64, [count]),
+          tf.placeholder(tf.float32, [count]), tf.placeholder(tf.uint8, shape),
+          tf.placeholder(tf.float32, [count]))
+
+
 class Appender(object):
   """Appends fed transitions through one append_batch op."""
 
   def __init__(self, buffer):
-    streams = buffer.num_streams
-    shape = [streams] + buffer.observation_shape
-    self._items = (tf.placeholder(tf.uint8, shape),
-                   tf.placeholder(tf.int64, [streams]),
-                   tf.placeholder(tf.float32, [streams]),
-                   tf.placeholder(tf.uint8, shape),
-                   tf.placeholder(tf.float32, [streams]))
+    self._items = placeholders(buffer.num_streams, buffer.observation_shape)
     self._op = buffer.append_batch(self._items)
     self.appended = {}  # action -> (s, a, r, s', d)
 
@@ -39,6 +41,39 @@ class Appender(object):
       self.appended[transition[1]] = transition
     columns = [np.stack(column) for column in zip(*transitions)]
     return sess.run(self._op, dict(zip(self._items, columns)))
+
+
+class StreamAppender(object):
+  """Appends transitions to named streams (`append_batch`'s `streams`),
+  with given priorities (a prioritized buffer's) or the default ones; one
+  op per number of streams and whether priorities are given."""
+
+  def __init__(self, buffer):
+    self._buffer = buffer
+    self._ops = {}
+    self.appended = {}  # action -> (s, a, r, s', d), of the appends that ran
+
+  def _op(self, count, prioritized):
+    key = count, prioritized
+    if key not in self._ops:
+      items = placeholders(count, self._buffer.observation_shape)
+      streams = tf.placeholder(tf.int64, [count])
+      given = [tf.placeholder(tf.float32, [count])] if prioritized else []
+      self._ops[key] = (items, streams, given,
+                        self._buffer.append_batch(items, streams, *given))
+    return self._ops[key]
+
+  def __call__(self, sess, streams, *transitions, priorities=None):
+    """Appends transitions[k] as the next step of stream streams[k]."""
+    items, placeholder, given, op = self._op(len(streams),
+                                             priorities is not None)
+    feed = dict(zip(items, [np.stack(c) for c in zip(*transitions)]))
+    feed[placeholder] = streams
+    feed.update(zip(given, [priorities]))
+    result = sess.run(op, feed)
+    for transition in transitions:
+      self.appended[transition[1]] = transition
+    return result
 
 
 def episode(frames, first_action, end=None, reward=0.):

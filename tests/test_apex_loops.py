@@ -64,12 +64,12 @@ class StandInRun:
     return [op, loss] + [scalars[name] for name in self.scalar_names]
 
 
-def _learner(server, env, settings=SETTINGS):
+def _learner(server, env, settings=SETTINGS, config=CONFIG, num_actors=1):
   graph = tf.Graph()
   with graph.as_default(), tf.device(apex_testing.LEARNER):
     tf.set_random_seed(0)
     agent = dqn.DQNAgent(env.observation_spec(), env.action_spec(),
-                         apex_learner.learner_config(CONFIG, 1))
+                         apex_learner.learner_config(config, num_actors))
     queue = TransitionQueue(env.observation_spec(),
                             settings.queue_transitions, apex_testing.LEARNER)
     loop = apex_learner.ApexLearnerLoop(agent, queue, settings)
@@ -82,17 +82,17 @@ def _learner(server, env, settings=SETTINGS):
   return sess, agent, loop, q
 
 
-def _actor(server, env, index, count, settings=SETTINGS):
+def _actor(server, env, index, count, settings=SETTINGS, config=CONFIG):
   graph = tf.Graph()
   with graph.as_default():
     tf.set_random_seed(1 + index)
     actor = apex_actor.ApexActor(
-        env.observation_spec(), env.action_spec(), CONFIG,
+        env.observation_spec(), env.action_spec(), config,
         apex_actor.actor_epsilon(index, count),
         apex_testing.actor_device(index), apex_testing.LEARNER)
     queue = TransitionQueue(env.observation_spec(),
                             settings.queue_transitions, apex_testing.LEARNER)
-    loop = apex_actor_loop.ApexActorLoop(actor, queue, env, settings)
+    loop = apex_actor_loop.ApexActorLoop(actor, queue, env, settings, index)
     init = tf.global_variables_initializer()
   sess = apex_testing.session(server, graph)
   sess.run(init)
@@ -263,21 +263,15 @@ def test_actors_fill_their_own_streams_of_a_frame_replay():
   transitions exactly."""
   learner_server, actor_servers = apex_testing.start_cluster(2)
   env = toy_envs.FrameCorridor()
-  graph = tf.Graph()
-  with graph.as_default(), tf.device(apex_testing.LEARNER):
-    tf.set_random_seed(0)
-    agent = dqn.DQNAgent(env.observation_spec(), env.action_spec(),
-                         apex_learner.learner_config(FRAME_CONFIG, 2))
-    queue = TransitionQueue(env.observation_spec(),
-                            FRAME_SETTINGS.queue_transitions,
-                            apex_testing.LEARNER)
-    learner_loop = apex_learner.ApexLearnerLoop(agent, queue, FRAME_SETTINGS)
+  sess, agent, learner_loop, _ = _learner(learner_server, env, FRAME_SETTINGS,
+                                          FRAME_CONFIG, 2)
+  assert agent.buffer.capacity == 2000 and agent.buffer.num_streams == 2
+  with sess.graph.as_default(), tf.device(apex_testing.LEARNER):
+    before = set(tf.global_variables())
     sample = agent.buffer.sample(256)
     size, steps = agent.buffer.size(), agent.buffer._steps  # pylint: disable=protected-access
-    init = tf.global_variables_initializer()
-  assert agent.buffer.capacity == 2000 and agent.buffer.num_streams == 2
-  sess = apex_testing.session(learner_server, graph)
-  sess.run(init)
+    sess.run(tf.variables_initializer(
+        [v for v in tf.global_variables() if v not in before]))
   learner_run = StandInRun(sess, agent.scalars,
                            lambda run: run.steps < FRAME_STEPS)
   errors = []
@@ -285,25 +279,12 @@ def test_actors_fill_their_own_streams_of_a_frame_replay():
   sent = [[], []]  # Per actor: the (one-step, n-step) pairs it pushed.
   threads, actor_runs = [], []
   for index, server in enumerate(actor_servers):
-    actor_graph = tf.Graph()
-    with actor_graph.as_default():
-      tf.set_random_seed(1 + index)
-      actor = apex_actor.ApexActor(
-          env.observation_spec(), env.action_spec(), FRAME_CONFIG,
-          apex_actor.actor_epsilon(index, 2), apex_testing.actor_device(index),
-          apex_testing.LEARNER)
-      loop = apex_actor_loop.ApexActorLoop(
-          actor, TransitionQueue(env.observation_spec(),
-                                 FRAME_SETTINGS.queue_transitions,
-                                 apex_testing.LEARNER),
-          toy_envs.FrameCorridor(), FRAME_SETTINGS, index)
-      actor_init = tf.global_variables_initializer()
+    actor_sess, actor, loop = _actor(server, toy_envs.FrameCorridor(), index,
+                                     2, FRAME_SETTINGS, FRAME_CONFIG)
     assert actor.sends_steps
     send = loop._send  # pylint: disable=protected-access
     loop._send = (lambda run, pairs, step, send=send, log=sent[index]:  # pylint: disable=protected-access
                   log.extend(pairs) or send(run, pairs, step))
-    actor_sess = apex_testing.session(server, actor_graph)
-    actor_sess.run(actor_init)
     actor_runs.append(StandInRun(actor_sess, (), lambda _: learner.is_alive(),
                                  index))
     threads.append(_start(errors, loop.iterate, actor_runs[-1]))

@@ -142,37 +142,6 @@ def test_two_streams(sess):
                [0, 1, 2, 3, 10, 11, 20, 21])
 
 
-class _StreamAppender(object):
-  """Appends transitions to the named streams, one append_batch op per K."""
-
-  def __init__(self, buffer):
-    self._buffer = buffer
-    self._ops = {}
-    self.appended = {}  # action -> (s, a, r, s', d)
-
-  def _op(self, count):
-    if count not in self._ops:
-      shape = [count] + self._buffer.observation_shape
-      items = (tf.placeholder(tf.uint8, shape),
-               tf.placeholder(tf.int64, [count]),
-               tf.placeholder(tf.float32, [count]),
-               tf.placeholder(tf.uint8, shape),
-               tf.placeholder(tf.float32, [count]))
-      streams = tf.placeholder(tf.int64, [count])
-      self._ops[count] = (items, streams,
-                          self._buffer.append_batch(items, streams))
-    return self._ops[count]
-
-  def __call__(self, sess, streams, *transitions):
-    """Appends transitions[k] as the next step of stream streams[k]."""
-    items, placeholder, op = self._op(len(streams))
-    for transition in transitions:
-      self.appended[transition[1]] = transition
-    feed = dict(zip(items, [np.stack(c) for c in zip(*transitions)]))
-    feed[placeholder] = streams
-    return sess.run(op, feed)
-
-
 def _storage(sess, scope='frame_replay'):
   """{name: value} of the variables of the frame replay in `scope`."""
   return {v.op.name.split('/')[-1]: sess.run(v)
@@ -187,7 +156,7 @@ def test_uneven_streams(sess):
   # age 0: rows 0, 1; age 1: row 3 (row 2 is stream 0's newest); then 5, 7.
   buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 16,
                                           num_streams=2)
-  append = _StreamAppender(buffer)
+  append = frame_replay_testing.StreamAppender(buffer)
   sample, rows, size = buffer.sample(16), buffer.valid_rows(), buffer.size()
   sess.run(tf.global_variables_initializer())
   episodes = [frame_replay_testing.episode([1, 2, 3], 0),
@@ -212,7 +181,7 @@ def test_a_lapping_stream_overwrites_only_its_own_rows(sess):
   # valid (13 is the newest); stream 0 keeps 0, 1 (2 is its newest).
   buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 12,
                                           num_streams=2)
-  append = _StreamAppender(buffer)
+  append = frame_replay_testing.StreamAppender(buffer)
   sample, rows, size = buffer.sample(16), buffer.valid_rows(), buffer.size()
   sess.run(tf.global_variables_initializer())
   episodes = [frame_replay_testing.episode([1, 2, 3, 4], 0),
@@ -241,7 +210,7 @@ def test_chains_are_per_stream(sess):
   # when stream 1 drops transition 1 and restarts its stack.
   buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 16,
                                           num_streams=2)
-  append = _StreamAppender(buffer)
+  append = frame_replay_testing.StreamAppender(buffer)
   sample, rows = buffer.sample(16), buffer.valid_rows()
   sess.run(tf.global_variables_initializer())
   stream0 = frame_replay_testing.episode(list(range(1, 8)), 0)
@@ -309,7 +278,7 @@ def test_sampling_is_uniform_over_uneven_streams(sess):
   # invalid, so (6/14)^4 of the draws use the fallback.
   buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 16,
                                           num_streams=2)
-  append = _StreamAppender(buffer)
+  append = frame_replay_testing.StreamAppender(buffer)
   sample = buffer.sample(8000)
   sess.run(tf.global_variables_initializer())
   episodes = [frame_replay_testing.episode([1, 2, 3, 4], 0),
@@ -438,7 +407,7 @@ def _fed_by(mode):
     if mode == 'lockstep':
       append = frame_replay_testing.Appender(buffer)
     else:
-      append = _StreamAppender(buffer)
+      append = frame_replay_testing.StreamAppender(buffer)
     sess.run(tf.global_variables_initializer())
     for t in range(steps):
       step = [records[s][t][0] for s in range(streams)]
@@ -580,7 +549,7 @@ def test_n_step_returns_of_an_interleaved_stream(sess):
   double = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 16,
                                           num_streams=2, n_step=3, gamma=.5)
   append_single = frame_replay_testing.Appender(single)
-  append = _StreamAppender(double)
+  append = frame_replay_testing.StreamAppender(double)
   samples = single.sample(16), double.sample(16)
   sess.run(tf.global_variables_initializer())
   stream1 = frame_replay_testing.episode(list(range(1, 14)), 100,
@@ -717,7 +686,7 @@ def test_streams_and_transitions_of_other_sizes_raise():
 def test_out_of_range_streams_raise_when_run(sess):
   buffer = frame_replay.FrameReplayBuffer(frame_replay_testing.SHAPE, 12,
                                           num_streams=2)
-  append = _StreamAppender(buffer)
+  append = frame_replay_testing.StreamAppender(buffer)
   size = buffer.size()
   sess.run(tf.global_variables_initializer())
   transition = frame_replay_testing.episode([1, 2], 0)[0]

@@ -14,6 +14,7 @@ from graphrl.agents import dqn
 from graphrl.compat import tf
 from frame_replay_testing import Appender
 from frame_replay_testing import SHAPE
+from frame_replay_testing import StreamAppender
 from frame_replay_testing import check_drawn
 from frame_replay_testing import episode
 from frame_replay_testing import train_on_rising_frames
@@ -99,41 +100,6 @@ def test_no_usable_step_raises(sess):
     sess.run(sample)
 
 
-class _StreamAppender(object):
-  """Appends K transitions to the named streams, with given priorities or
-  (priorities None) the default ones."""
-
-  def __init__(self, buffer):
-    self._buffer = buffer
-    self._ops = {}
-    self.appended = {}
-
-  def __call__(self, sess, streams, transitions, priorities=None):
-    key = len(streams), priorities is None
-    if key not in self._ops:
-      count = len(streams)
-      shape = [count] + self._buffer.observation_shape
-      items = (tf.placeholder(tf.uint8, shape),
-               tf.placeholder(tf.int64, [count]),
-               tf.placeholder(tf.float32, [count]),
-               tf.placeholder(tf.uint8, shape),
-               tf.placeholder(tf.float32, [count]))
-      stream = tf.placeholder(tf.int64, [count])
-      given = None if priorities is None else tf.placeholder(tf.float32,
-                                                              [count])
-      self._ops[key] = (items, stream, given,
-                        self._buffer.append_batch(items, stream, given))
-    items, stream, given, op = self._ops[key]
-    feed = dict(zip(items, [np.stack(c) for c in zip(*transitions)]))
-    feed[stream] = streams
-    if given is not None:
-      feed[given] = priorities
-    result = sess.run(op, feed)
-    for transition in transitions:
-      self.appended[transition[1]] = transition
-    return result
-
-
 def test_given_priorities_land_at_the_new_rows(sess):
   # 2 streams, capacity 16: step t of stream s is row 2 t + s. Stream 0
   # plays frames 1..4 (actions 0, 1, 2), stream 1 frames 11..14 (actions
@@ -141,28 +107,28 @@ def test_given_priorities_land_at_the_new_rows(sess):
   # max_priority().
   buffer = prioritized_frame_replay.PrioritizedFrameReplayBuffer(
       SHAPE, 16, num_streams=2)
-  append = _StreamAppender(buffer)
+  append = StreamAppender(buffer)
   priorities, largest = buffer.priorities(), buffer.max_priority()
   size, rows = buffer.size(), buffer.valid_rows()
   transition, drawn_rows, _ = buffer.sample_with_info(4000)
   sess.run(tf.global_variables_initializer())
   stream0, stream1 = episode([1, 2, 3, 4], 0), episode([11, 12, 13, 14], 10)
-  append(sess, [1], stream1[:1], [3.])  # Row 1.
+  append(sess, [1], stream1[0], priorities=[3.])  # Row 1.
   assert sess.run(largest) == 3.
-  append(sess, [0], stream0[:1])  # Row 0 gets the max, 3.
-  append(sess, [1], stream1[1:2], [.5])  # Row 3; the max stays 3.
+  append(sess, [0], stream0[0])  # Row 0 gets the max, 3.
+  append(sess, [1], stream1[1], priorities=[.5])  # Row 3; the max stays 3.
   assert sess.run(largest) == 3.
-  append(sess, [1, 0], [stream1[2], stream0[1]], [5., 0.])  # Rows 5, 2.
-  append(sess, [0], stream0[2:])  # Row 4 gets the new max, 5.
+  append(sess, [1, 0], stream1[2], stream0[1], priorities=[5., 0.])  # Rows 5, 2.
+  append(sess, [0], *stream0[2:])  # Row 4 gets the new max, 5.
   expected = [3., 3., 0., .5, 5., 5.] + [0.] * 10
   np.testing.assert_array_equal(sess.run(priorities), expected)
   assert sess.run(largest) == 5.
   assert sess.run(size) == 6
   # A negative priority fails and writes nothing.
   with pytest.raises(tf.errors.InvalidArgumentError, match='>= 0'):
-    append(sess, [1], episode([21, 22], 20), [-1.])
+    append(sess, [1], *episode([21, 22], 20), priorities=[-1.])
   with pytest.raises(tf.errors.InvalidArgumentError, match='>= 0'):
-    append(sess, [1, 0], [stream1[2], stream0[2]], [2., -.5])
+    append(sess, [1, 0], stream1[2], stream0[2], priorities=[2., -.5])
   np.testing.assert_array_equal(sess.run(priorities), expected)
   assert sess.run([largest, size]) == [5., 6]
   # Valid: steps 0, 1 of both streams, rows 0..3 with p = 3, 0, 3, .5.
@@ -179,7 +145,7 @@ def test_given_priorities_land_at_the_new_rows(sess):
 def test_bad_streams_or_priorities_raise(sess):
   buffer = prioritized_frame_replay.PrioritizedFrameReplayBuffer(
       SHAPE, 16, num_streams=2)
-  append = _StreamAppender(buffer)
+  append = StreamAppender(buffer)
   item = episode([1, 2], 0)[0]
   one = [np.stack([x]) for x in item]
   with pytest.raises(ValueError, match='shape'):
@@ -190,9 +156,9 @@ def test_bad_streams_or_priorities_raise(sess):
   sess.run(tf.global_variables_initializer())
   for given in [None, [2.]]:
     with pytest.raises(tf.errors.InvalidArgumentError, match='out of range'):
-      append(sess, [2], [item], given)
+      append(sess, [2], item, priorities=given)
     with pytest.raises(tf.errors.InvalidArgumentError, match='out of range'):
-      append(sess, [-1], [item], given)
+      append(sess, [-1], item, priorities=given)
   assert not sess.run(priorities).any()
   assert sess.run(buffer.size()) == 0
 

@@ -6,8 +6,9 @@ network from the learner's at its start and every `refresh_every` of its
 env steps, assembles n-step transitions in NumPy (`NStepAssembler`) and
 every `push_every` of them computes their priorities and enqueues them (or
 the one-step transitions of the same steps, for a frame replay: the
-actor's `pushed`) on the learner, tagged with the actor's index, in one run, which waits while the learner's queue is full
-(re-tried every `PUSH_TIMEOUT_MS` while the run goes on). It reports its
+actor's `pushed`) on the learner, tagged with the actor's index, in one
+run, which waits while the learner's queue is full (re-tried every
+`PUSH_TIMEOUT_MS` while the run goes on). It reports its
 episodes (with `task`, its index) and its own env-step count to the run
 (`graphrl.training.run`'s contract). Its environment is not saved: a
 resumed run's actors start afresh (`place()` is None), and transitions not
